@@ -1,0 +1,118 @@
+"""The ``fairshare`` command line: the same engine the dashboard uses, scriptable."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from analysis.datastore import DataFileError
+from analysis.geography import EmptySelectionError, UnknownAreaError
+
+app = typer.Typer(
+    help="Fairshare: where is need high and provision low, and what would redirecting "
+    "resources toward need do?",
+    no_args_is_help=True,
+    add_completion=False,
+)
+data_app = typer.Typer(help="Build or inspect the embedded dataset.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Areas per geography, indicators by kind, services by type and data vintages."""
+    from analysis.catalogue import dataset_info
+
+    try:
+        facts = dataset_info()
+    except DataFileError as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps(facts, indent=2, ensure_ascii=False))
+        return
+    areas = facts["areas"]
+    typer.echo("Fairshare embedded dataset")
+    typer.echo("\nAreas")
+    for key, count in areas.items():
+        typer.echo(f"  {key:<24} {count:>8,}")
+    typer.echo(f"\nIndicators: {facts['indicators']}")
+    for kind, count in facts["indicators_by_kind"].items():
+        typer.echo(f"  {kind:<24} {count:>8,}")
+    for problem in facts["indicator_errors"]:
+        typer.echo(f"  unreadable: {problem}")
+    typer.echo("\nServices")
+    for key, count in facts["services"].items():
+        typer.echo(f"  {key:<24} {count:>8,}")
+    typer.echo("\nVintages")
+    for key, vintage in facts["vintages"].items():
+        typer.echo(f"  {key:<34} {vintage}")
+    typer.echo(f"\nLicence: {facts['licence']}")
+
+
+@app.command()
+def area(code: str = typer.Argument(..., help="GSS code, e.g. E54000057 or S12000005"),
+         as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Headline figures of a study area (population, share in the most deprived quintile)."""
+    from analysis.summary import study_area_summary
+
+    try:
+        summary = study_area_summary(code)
+    except (UnknownAreaError, EmptySelectionError, DataFileError) as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(summary.sentence())
+
+
+@app.command()
+def dashboard(
+    port: int = typer.Option(8501, help="Port to serve on."),
+    headless: bool = typer.Option(False, help="Don't open a browser."),
+) -> None:
+    """Start the Streamlit dashboard on the embedded data."""
+    app_file = REPO_ROOT / "dashboard" / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(app_file),
+               "--server.port", str(port)]
+    if headless:
+        command += ["--server.headless", "true"]
+    raise typer.Exit(subprocess.call(command, cwd=REPO_ROOT))
+
+
+@data_app.command("build")
+def data_build(
+    raw: Path = typer.Option(REPO_ROOT.parent / "shared" / "data", help="The raw open-data pack."),
+    out: Path = typer.Option(REPO_ROOT / "data", help="Where to write the embedded dataset."),
+) -> None:
+    """Rebuild the embedded dataset from the raw open-data pack (build time only)."""
+    from analysis.build_data import RawDataError, build
+
+    try:
+        manifest = build(raw, out)
+    except RawDataError as exc:
+        _fail(str(exc))
+        return
+    for name, facts in manifest["files"].items():
+        typer.echo(f"{name:<60} {facts['rows']:>8,} rows")
+    unmatched = {k: v for k, v in manifest["coverage"].items()
+                 if isinstance(v, dict) and v.get("unmatched_count")}
+    for join, facts in unmatched.items():
+        typer.echo(f"coverage {join}: {facts['unmatched_count']} unmatched "
+                   f"(first: {', '.join(facts['unmatched'][:5])})")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
