@@ -49,6 +49,15 @@ def _existing(relative: str) -> Path:
     return path
 
 
+def parquet_columns(relative: str) -> list[str]:
+    """Column names of a Parquet file of the data directory (footer only)."""
+    path = _existing(relative)
+    try:
+        return pq.read_schema(path).names
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataFileError(f"Data file {path} is not a readable Parquet file: {exc}") from exc
+
+
 def read_parquet_table(relative: str, columns: list[str] | None = None) -> pa.Table:
     """Read a Parquet file of the data directory as an Arrow table.
 
@@ -56,10 +65,7 @@ def read_parquet_table(relative: str, columns: list[str] | None = None) -> pa.Ta
     the requested ``columns``.
     """
     path = _existing(relative)
-    try:
-        schema_names = pq.read_schema(path).names
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise DataFileError(f"Data file {path} is not a readable Parquet file: {exc}") from exc
+    schema_names = parquet_columns(relative)
     if columns is not None:
         missing = [c for c in columns if c not in schema_names]
         if missing:

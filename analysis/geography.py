@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from analysis.datastore import read_geoparquet, read_parquet
+from analysis.datastore import parquet_columns, read_geoparquet, read_parquet
 
 Country = Literal["england", "scotland"]
 Aggregation = Literal["sum", "population_weighted_mean", "ratio", "none"]
@@ -137,11 +137,7 @@ def load_pack_table(country: str) -> pd.DataFrame:
     Cached: the frame is shared, so callers must not modify it in place.
     """
     spec = spec_for(country)
-    import pyarrow.parquet as pq
-
-    from analysis.datastore import data_path
-
-    names = [n for n in pq.read_schema(data_path(spec.file)).names if n != "geometry"]
+    names = [n for n in parquet_columns(spec.file) if n != "geometry"]
     frame = read_parquet(spec.file, columns=names)
     return frame.set_index(spec.small_area.code_column, drop=False)
 

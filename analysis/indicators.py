@@ -171,16 +171,14 @@ def _read_package(folder: Path) -> IndicatorMeta:
 def read_indicator_data(folder: Path) -> pd.DataFrame:
     """Read ``data.parquet`` or ``data.csv`` of an indicator package."""
     parquet, csv = folder / "data.parquet", folder / "data.csv"
+    if not parquet.is_file() and not csv.is_file():
+        raise DataFileError(f"Indicator package {folder} has no data.parquet or data.csv")
     try:
         if parquet.is_file():
             data = pd.read_parquet(parquet)
-        elif csv.is_file():
-            data = pd.read_csv(csv, dtype={"area_code": str})
         else:
-            raise IndicatorError(f"{folder}: no data.parquet or data.csv")
+            data = pd.read_csv(csv, dtype={"area_code": str})
     except (OSError, ValueError) as exc:
-        if isinstance(exc, IndicatorError):
-            raise
         raise DataFileError(f"{folder}: indicator data unreadable: {exc}") from exc
     return validate_values(data, origin=str(parquet if parquet.is_file() else csv))
 

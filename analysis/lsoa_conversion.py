@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.datastore import read_parquet
+from analysis.util import members
 
 LOOKUP_FILE = "geography/lsoa11_lsoa21.parquet"
 
@@ -123,10 +124,10 @@ def convert_lsoa11_to_lsoa21(
             f"Duplicate LSOA 2011 code(s) in {code_column!r}: {', '.join(duplicated.unique()[:10])}"
         )
     values = frame.assign(**{code_column: codes}).set_index(code_column)
-    known = codes.isin(lookup["lsoa11_code"])
+    known = members(codes, lookup["lsoa11_code"])
     unmatched = tuple(codes[~known])
 
-    pairs = lookup[lookup["lsoa11_code"].isin(codes[known])]
+    pairs = lookup[members(lookup["lsoa11_code"], codes[known])]
     joined = pairs.join(values[[*counts, *rates]], on="lsoa11_code")
     out = pd.DataFrame(index=pd.Index(pairs["lsoa21_code"].unique(), name="lsoa21_code"))
     for column in counts:

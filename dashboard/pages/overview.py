@@ -9,6 +9,7 @@ import pydeck as pdk
 import streamlit as st
 
 from analysis import geography
+from analysis.datastore import DataFileError
 from analysis.maps import MapLayer, deprivation_layer
 from dashboard.state import (
     DEFAULT_AREA,
@@ -95,10 +96,11 @@ def draw_map(layer: MapLayer) -> None:
     st.caption(layer.alt_text)
 
 
-country, area_code = choose_area()
 try:
+    country, area_code = choose_area()
     summary = summary_of(area_code, country)
-except (geography.UnknownAreaError, geography.EmptySelectionError) as exc:
+    layer = map_layer(country, area_code)
+except (geography.UnknownAreaError, geography.EmptySelectionError, DataFileError) as exc:
     st.error(str(exc))
     st.stop()
 
@@ -116,11 +118,11 @@ c2.metric(
 c3.metric(f"Small areas ({geography.spec_for(country).small_area.plural})",
           f"{summary.small_areas:,}")
 
-layer = map_layer(country, area_code)
 st.subheader(f"{layer.title} of each small area")
 draw_map(layer)
 with st.expander("Decile table (text alternative to the map)"):
     table = (layer.records.drop_duplicates("code")["decile"].value_counts()
              .rename_axis("decile").reset_index(name="small areas"))
-    st.dataframe(pd.DataFrame(table), hide_index=True)
+    table = table.sort_values("decile", key=lambda d: pd.to_numeric(d, errors="coerce"))
+    st.dataframe(table, hide_index=True)
 attribution_footer()

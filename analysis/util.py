@@ -1,0 +1,19 @@
+"""Small vectorised helpers shared by the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+
+def members(values: pd.Series | pd.Index, universe: Iterable) -> np.ndarray:
+    """Boolean array: is each of ``values`` in ``universe``?
+
+    Same result as ``Series.isin`` but by hash lookup in a ``pd.Index``; pandas 3's
+    ``isin`` on Arrow-backed strings converts every element of ``universe`` to a Python
+    object first, which costs ~0.3 s for a 33,000-code lookup.
+    """
+    index = pd.Index(pd.unique(pd.Index(universe)))
+    return index.get_indexer(pd.Index(values)) >= 0
