@@ -562,6 +562,36 @@ def build_gp_practices(raw_dir: Path, england, log: BuildLog) -> pd.DataFrame:
     return out.sort_values("practice_code").reset_index(drop=True)
 
 
+def build_gp_payments(raw_dir: Path, log: BuildLog) -> pd.DataFrame:
+    """All nine years of NHS Payments to General Practice, practice × year (long table).
+
+    Per-patient rates are derivable and recomputed on load, so they are not stored.
+    """
+    from analysis.gp_payments import load_all_payments, payments_quality_report
+
+    payments = load_all_payments(_raw(raw_dir, "england/gp_payments"))
+    quality = payments_quality_report(payments)
+    log.cover("gp_payments_quality", **json.loads(quality.to_json(orient="index")))
+    payments = payments.drop(columns=["payments_per_registered_patient",
+                                      "payments_per_weighted_patient"])
+    text = [c for c in payments.columns
+            if pd.api.types.is_string_dtype(payments[c]) and c != "practice_code"]
+    payments = _categorical(payments, text)
+    return payments.sort_values(["practice_code", "year"]).reset_index(drop=True)
+
+
+def build_practice_imd(raw_dir: Path, log: BuildLog) -> pd.DataFrame:
+    """Practice population IMD scores (Fingertips 93553: IMD 2010, 2015, 2019)."""
+    from analysis.gp_funding import practice_deprivation
+
+    raw = _read_csv(raw_dir, "england/gp_practice_imd_fingertips_93553.csv",
+                    dtype={"AreaCode": str})
+    imd = practice_deprivation(raw)
+    log.cover("gp_practice_imd_by_year", **imd["imd_year"].value_counts().sort_index()
+              .rename(str).to_dict())
+    return imd
+
+
 def build_stroke_units(raw_dir: Path, log: BuildLog) -> pd.DataFrame:
     units = _read_csv(raw_dir, "england/stroke_units_2024.csv", dtype={"postcode": str})
     _require_unique(units, "postcode", "stroke units")
@@ -592,6 +622,8 @@ def build(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
         raw_dir, scotland, log)
     practices = build_gp_practices(raw_dir, england, log)
     units = build_stroke_units(raw_dir, log)
+    payments = build_gp_payments(raw_dir, log)
+    practice_imd = build_practice_imd(raw_dir, log)
 
     (out_dir / "geography").mkdir(parents=True, exist_ok=True)
     (out_dir / "services").mkdir(parents=True, exist_ok=True)
@@ -614,6 +646,8 @@ def build(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
         "geography/lsoa11_lsoa21.parquet": lookup,
         "services/gp_practices.parquet": practices,
         "services/stroke_units.parquet": units,
+        "services/gp_payments.parquet": payments,
+        "services/gp_practice_imd.parquet": practice_imd,
     }
     for name, frame in tables.items():
         frame.to_parquet(out_dir / name, index=False, compression="zstd")

@@ -443,3 +443,60 @@ def funding_gap(table: pd.DataFrame, confidence: float | None = None) -> dict[st
             out["gap_pct_ci_lower"] = (math.exp(log_r - z * s_log) - 1) * 100
             out["gap_pct_ci_upper"] = (math.exp(log_r + z * s_log) - 1) * 100
     return out
+
+
+def funding_inverse_care_test(
+    payments: pd.DataFrame,
+    practice_imd: pd.DataFrame,
+    *,
+    year: str,
+    include_dispensing: bool = True,
+    practices: PracticeFilter = None,
+    measure: str = "total_payments",
+):
+    """Inverse care law test of GP funding: payments per weighted patient on practice IMD.
+
+    Each practice with patients, an IMD score (edition from
+    :data:`IMD_EDITION_FOR_PAYMENT_YEAR`) and a non-negative ``measure`` is one observation:
+    provision = ``measure`` ÷ weighted patients, need = the IMD score of its registered
+    population, weight = weighted patients. The regression is
+    :func:`analysis.inverse_care.inverse_care_test` (WLS with HC3 errors; Hutt & Gilmour
+    2010 and Fisher et al. 2020 use the same practice-level framing). Practices left out are
+    counted in ``excluded`` of the returned dict, never dropped silently: negative totals
+    (recoveries exceeding payments) cannot be a provision level.
+
+    Returns ``{"result": InverseCareResult, "imd_year": int, "practices": int,
+    "excluded": {...}}``.
+    """
+    from analysis.inverse_care import inverse_care_test
+
+    rows = _year_rows(payments, year)
+    selected, missing_codes = _select(rows, practices)
+    rows = rows.loc[selected]
+    edition, scores = _imd_for(practice_imd, year)
+    score = rows["practice_code"].astype(str).map(scores)
+    has_patients = _has_patients(rows)
+    dispensing = rows["dispensing"].fillna(False).astype(bool)
+    value = rows[measure]
+    keep = has_patients & score.notna() & (value >= 0)
+    if not include_dispensing:
+        keep &= ~dispensing
+    excluded = {
+        "without_patients": int((~has_patients).sum()),
+        "without_imd": int((has_patients & score.isna()).sum()),
+        "negative_payments": int((has_patients & score.notna() & (value < 0)).sum()),
+        "dispensing": 0 if include_dispensing else int((has_patients & dispensing).sum()),
+        "codes_not_found": missing_codes,
+    }
+    kept = rows.loc[keep]
+    if len(kept) < 3:
+        raise ValueError(f"Only {len(kept)} practices with patients and an IMD score in the "
+                         "selection: too few for a regression")
+    weighted = kept["weighted_patients"].to_numpy(dtype=float)
+    result = inverse_care_test(
+        kept[measure].to_numpy(dtype=float) / weighted,
+        score.loc[keep].to_numpy(dtype=float),
+        weighted,
+    )
+    return {"result": result, "imd_year": edition, "practices": int(len(kept)),
+            "excluded": excluded}

@@ -420,6 +420,20 @@ def _postcode(values: pd.Series) -> pd.Series:
     return spaced.where(compact.str.len() >= 5, compact.where(compact != "")).astype("string")
 
 
+def with_patient_rates(payments: pd.DataFrame) -> pd.DataFrame:
+    """Add payments per registered and per weighted patient (NaN where patients are 0 or missing).
+
+    Practices with no patients (closed practices, walk-in centres) are never divided by.
+    """
+    registered = payments["registered_patients"]
+    weighted = payments["weighted_patients"]
+    total = payments["total_payments"]
+    return payments.assign(
+        payments_per_registered_patient=total / registered.where(registered > 0),
+        payments_per_weighted_patient=total / weighted.where(weighted > 0),
+    )
+
+
 def read_payments_file(path: str | Path, year: str) -> pd.DataFrame:
     """Read one raw annual file (``.csv`` or ``.csv.gz``) into the canonical practice table.
 
@@ -497,8 +511,7 @@ def read_payments_file(path: str | Path, year: str) -> pd.DataFrame:
     out["registered_patients"] = registered
     out["weighted_patients"] = weighted
     out["total_payments"] = total
-    out["payments_per_registered_patient"] = total / registered.where(registered > 0)
-    out["payments_per_weighted_patient"] = total / weighted.where(weighted > 0)
+    out = with_patient_rates(out)
 
     named = 0.0
     for group in PAYMENT_GROUPS[:-1]:

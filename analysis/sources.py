@@ -101,6 +101,11 @@ SOURCES: dict[str, Provenance] = {
            "NHS England", "financial years 2014-15 to 2022-23", "practice",
            "https://digital.nhs.uk/data-and-information/publications/statistical/"
            "nhs-payments-to-general-practice", "england/gp_payments/"),
+        _p("gp_practice_imd", "GP practice deprivation: IMD score of the registered "
+           "population (Fingertips indicator 93553; IMD 2010, 2015 and 2019)",
+           "Office for Health Improvement and Disparities", "IMD 2010, 2015, 2019", "practice",
+           "https://fingertips.phe.org.uk/search/93553",
+           "england/gp_practice_imd_fingertips_93553.csv"),
         _p("stroke_units", "Acute stroke units in England and Wales, with thrombolysis and "
            "thrombectomy provision", "as supplied in the Fairshare open data pack "
            "(NHS England / SSNAP stroke unit list)", "2024", "point",
