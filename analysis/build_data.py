@@ -302,16 +302,20 @@ def england_indicators(raw_dir: Path, england, lookup: pd.DataFrame,
             lambda c=column: _table(indicators["lsoa21_code"], indicators[c]),
         ))
     builds.append(IndicatorBuild(
-        _meta("iod2025_indicators", id="iod2025_patients_per_gp",
-              title="Patients per GP (nearby practices)",
-              description="Registered patients per full-time-equivalent GP in the practices "
-                          "serving the neighbourhood, from the IoD 2025 barriers domain. Higher "
-                          "means fewer GPs for the population.",
-              unit="patients per FTE GP", polarity="higher_is_worse", kind="provision",
-              geography="lsoa21", period="IoD 2025", decimals=0,
-              notes="A small number of LSOAs have extreme values (maximum 33,000) where the "
-                    "nearest practices report very few GPs; they are published values, kept."),
-        lambda: _table(indicators["lsoa21_code"], indicators["patient_to_gp_ratio"]),
+        _meta("iod2025_indicators", id="iod2025_gps_per_100k_patients",
+              title="GPs per 100,000 patients (nearby practices)",
+              description="Full-time-equivalent GPs per 100,000 registered patients in the "
+                          "practices serving the neighbourhood. Higher means more GP time for "
+                          "the population.",
+              unit="FTE GPs per 100,000 patients", polarity="higher_is_better",
+              kind="provision", geography="lsoa21", period="IoD 2025", decimals=1,
+              notes="100,000 ÷ the IoD 2025 'patient to GP ratio' (barriers to housing and "
+                    "services domain), which is published per LSOA; the ratio's raw values "
+                    "(patients per FTE GP) are kept in the patients_per_gp column. A few LSOAs have "
+                    "very low values (ratio up to 33,000) where nearby practices report few "
+                    "GPs; they are published values, kept."),
+        lambda: _table(indicators["lsoa21_code"], 100_000 / indicators["patient_to_gp_ratio"],
+                       patients_per_gp=indicators["patient_to_gp_ratio"]),
     ))
 
     disability = _read_csv(raw_dir, "england/census2021_disability_lsoa21.csv")
