@@ -665,6 +665,11 @@ def _weights_or_ones(weights: ArrayLike | None, size: int) -> FloatArray:
     return _positive("weights", weights)
 
 
+def _sentence_case(text: str) -> str:
+    """First letter upper case, the rest untouched ("GPs per head" stays "GPs per head")."""
+    return text[:1].upper() + text[1:]
+
+
 def concentration_index(
     values: ArrayLike,
     rank_by: ArrayLike,
@@ -782,7 +787,7 @@ def concentration_index(
         "wagstaff": "Wagstaff-normalised concentration index",
     }[kind]
     if index == 0 and standard_error == 0:
-        reading = f"{label.capitalize()} is spread evenly across the deprivation ranking."
+        reading = f"{_sentence_case(label)} is spread evenly across the deprivation ranking."
     elif lower <= 0 <= upper:
         reading = (
             f"No clear concentration of {label} by deprivation: {name} "
@@ -791,7 +796,7 @@ def concentration_index(
     else:
         side = "more" if index < 0 else "less"
         reading = (
-            f"{label.capitalize()} is concentrated among the {side} deprived "
+            f"{_sentence_case(label)} is concentrated among the {side} deprived "
             f"({name} {_fmt(index)}, {interval})."
         )
     return ConcentrationIndexResult(

@@ -111,6 +111,133 @@ def polygon_records(geometries: pd.Series, attributes: pd.DataFrame, *,
     return frame
 
 
+SCHEMES = {"quantiles": "Quantiles", "natural_breaks": "Natural breaks (Fisher-Jenks)",
+           "equal_interval": "Equal intervals"}
+NO_DATA_COLOUR = (200, 200, 200)
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Class of every area (0 = worst end) with the legend that explains it."""
+
+    index: pd.Series
+    legend: Legend
+
+
+def class_breaks(values: np.ndarray, scheme: str, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` classes (ascending) by mapclassify's scheme (Rey et al., PySAL).
+
+    Natural breaks use Fisher-Jenks on 2,000 evenly spaced order statistics when there are
+    more values than that: deterministic, and the breaks differ from the exact ones by less
+    than the spacing of those order statistics.
+    """
+    import mapclassify
+
+    if scheme == "quantiles":
+        return mapclassify.Quantiles(values, k=k).bins
+    if scheme == "equal_interval":
+        return mapclassify.EqualInterval(values, k=k).bins
+    if scheme == "natural_breaks":
+        sample = np.sort(values)
+        if len(sample) > 2000:
+            sample = np.quantile(sample, np.linspace(0, 1, 2000))
+        bins = mapclassify.FisherJenks(sample, k=k).bins
+        bins[-1] = values.max()
+        return bins
+    raise ValueError(f"Unknown classification {scheme!r}; choose one of {', '.join(SCHEMES)}")
+
+
+def classify(values: pd.Series, *, scheme: str = "quantiles", classes: int = 5,
+             higher_is_worse: bool = True, decimals: int = 1) -> Classes:
+    """Classify values for a choropleth; class 0 (darkest colour) is always the worst end.
+
+    ``higher_is_worse`` comes from the indicator's polarity (neutral indicators: pass True
+    so that "more" is dark). Missing values get class -1 (grey, "no data").
+    """
+    clean = values.astype(float)
+    valid = clean.dropna()
+    if valid.empty:
+        raise ValueError("No values to classify")
+    k = int(max(1, min(classes, valid.nunique())))
+    if k == 1:
+        ascending = pd.Series(0, index=valid.index)
+        bins = np.array([valid.max()])
+    else:
+        bins = class_breaks(valid.to_numpy(), scheme, k)
+        k = len(bins)
+        ascending = pd.Series(np.searchsorted(bins, valid.to_numpy(), side="left"),
+                              index=valid.index).clip(0, k - 1)
+    worst_first = (k - 1 - ascending) if higher_is_worse else ascending
+    index = worst_first.reindex(clean.index).fillna(-1).astype(int)
+    lows = np.r_[valid.min(), bins[:-1]]
+    labels = [f"{lo:,.{decimals}f} to {hi:,.{decimals}f}" for lo, hi in zip(lows, bins,
+                                                                           strict=True)]
+    if higher_is_worse:
+        labels = labels[::-1]
+    colours = palette(max(k, 2))[:k] if k > 1 else [hex_to_rgb(VIRIDIS_10[0])]
+    return Classes(index, Legend(tuple(labels), tuple(colours)))
+
+
+def colours_of(classes: Classes) -> pd.Series:
+    """RGB list per area from its class (grey for no data)."""
+    lookup = dict(enumerate(classes.legend.colours))
+    return classes.index.map(lambda i: list(lookup.get(int(i), NO_DATA_COLOUR)))
+
+
+# Bivariate need × provision: 3 × 3 classes. Rows: need low→high; columns: provision
+# low→high. Colours from Joshua Stevens' blue–pink bivariate scheme (2015), with the
+# high-need/low-provision cell the strongest magenta so the inverse care pattern stands out;
+# every cell also carries a text label, so no meaning depends on colour alone.
+BIVARIATE_COLOURS = (
+    ("#e8e8e8", "#b5c0da", "#6c83b5"),   # low need: low, mid, high provision
+    ("#dfb0d6", "#b0aad0", "#5a6ea6"),   # mid need
+    ("#be3c8f", "#9a4a8d", "#3b4994"),   # high need
+)
+TERCILE_NAMES = ("low", "middle", "high")
+
+
+def bivariate_labels() -> list[list[str]]:
+    """Plain-English label of each (need, provision) cell."""
+    return [[f"{TERCILE_NAMES[n].capitalize()} need, {TERCILE_NAMES[p]} provision"
+             for p in range(3)] for n in range(3)]
+
+
+def terciles(values: pd.Series, weights: pd.Series) -> pd.Series:
+    """Population-weighted terciles 0, 1, 2 (low → high) of ``values``; -1 where missing."""
+    valid = values.dropna()
+    order = valid.sort_values(kind="stable")
+    cumulative = weights.reindex(order.index).fillna(0).cumsum()
+    total = cumulative.iloc[-1] if len(cumulative) else 0
+    if total <= 0:
+        ranks = pd.Series(np.arange(len(order)) / max(len(order), 1), index=order.index)
+    else:
+        ranks = (cumulative - weights.reindex(order.index).fillna(0) / 2) / total
+    out = pd.Series(np.minimum((ranks * 3).astype(int), 2), index=order.index)
+    return out.reindex(values.index).fillna(-1).astype(int)
+
+
+def bivariate_classes(need: pd.Series, provision: pd.Series, population: pd.Series, *,
+                      need_higher_is_worse: bool = True,
+                      provision_higher_is_better: bool = True) -> pd.DataFrame:
+    """Need and provision terciles (population-weighted, within the areas given), the cell
+    label and its colour. Need is oriented so that "high" = more need, provision so that
+    "high" = more provision, whatever the indicators' polarity.
+    """
+    oriented_need = need if need_higher_is_worse else -need
+    oriented_provision = provision if provision_higher_is_better else -provision
+    n = terciles(oriented_need, population)
+    p = terciles(oriented_provision, population)
+    labels = bivariate_labels()
+    valid = (n >= 0) & (p >= 0)
+    cell = pd.Series("No data", index=need.index, dtype=object)
+    fill = pd.Series([list(NO_DATA_COLOUR)] * len(need), index=need.index, dtype=object)
+    cell[valid] = [labels[a][b] for a, b in zip(n[valid], p[valid], strict=True)]
+    fill[valid] = [list(hex_to_rgb(BIVARIATE_COLOURS[a][b]))
+                   for a, b in zip(n[valid], p[valid], strict=True)]
+    return pd.DataFrame({"need_tercile": n, "provision_tercile": p, "cell": cell,
+                         "fill": fill})
+
+
 @dataclass(frozen=True)
 class MapLayer:
     """Everything a page needs to draw one choropleth and describe it in words."""
@@ -120,6 +247,51 @@ class MapLayer:
     bounds: tuple[float, float, float, float]
     title: str
     alt_text: str
+
+
+def view_precision(bounds: tuple[float, float, float, float]) -> int:
+    """Decimal places of coordinates for a view: ~100 m for a country, ~10 m for an ICB,
+    ~1 m below; finer than a pixel at the map's initial zoom."""
+    minx, miny, maxx, maxy = bounds
+    extent = max(maxx - minx, maxy - miny)
+    return 3 if extent > 3 else 4 if extent > 0.3 else 5
+
+
+def map_records(areas, attributes: pd.DataFrame) -> tuple[pd.DataFrame, tuple]:
+    """Polygon records for ``areas`` (GeoDataFrame) carrying ``attributes``, sized to the view."""
+    bounds = tuple(float(b) for b in areas.total_bounds)
+    records = polygon_records(areas.geometry, attributes, tolerance=display_tolerance(bounds),
+                              precision=view_precision(bounds))
+    return records, bounds
+
+
+def format_values(values: pd.Series, decimals: int) -> pd.Series:
+    """Numbers as display text (thousands separators), "no data" for missing."""
+    return values.map(lambda v: "no data" if pd.isna(v) else f"{v:,.{decimals}f}")
+
+
+def choropleth_layer(areas, values: pd.Series, *, title: str, unit: str,
+                     higher_is_worse: bool, scheme: str = "quantiles", classes: int = 5,
+                     decimals: int = 1, extra: dict[str, pd.Series] | None = None) -> MapLayer:
+    """Small-area choropleth of ``values`` (indexed like ``areas``)."""
+    classified = classify(values, scheme=scheme, classes=classes,
+                          higher_is_worse=higher_is_worse, decimals=decimals)
+    legend_labels = classified.legend.labels
+    class_label = classified.index.map(lambda i: legend_labels[i] if i >= 0 else "no data")
+    attributes = pd.DataFrame(
+        {"c": areas.index.astype(str), "n": areas.iloc[:, 1].astype(str),
+         "v": format_values(values, decimals), "k": class_label,
+         "f": colours_of(classified)},
+        index=areas.index)
+    for key, series in (extra or {}).items():
+        attributes[key] = series.reindex(areas.index)
+    records, bounds = map_records(areas, attributes)
+    shown = int(values.notna().sum())
+    worst = "highest" if higher_is_worse else "lowest"
+    alt = (f"Map of {len(areas):,} small areas coloured by {title} ({unit}) in "
+           f"{len(legend_labels)} classes ({SCHEMES.get(scheme, scheme).lower()}), darkest for "
+           f"the {worst} values; {len(areas) - shown:,} without data.")
+    return MapLayer(records, classified.legend, bounds, title, alt)  # type: ignore[arg-type]
 
 
 def deprivation_layer(country: str, area_code: str | None, registry) -> MapLayer:
@@ -133,21 +305,20 @@ def deprivation_layer(country: str, area_code: str | None, registry) -> MapLayer
     spec = spec_for(country)
     areas = select_study_area(country, area_code)
     small = spec.small_area
-    indicator = registry.get(DEPRIVATION_DECILE[country])
-    deciles = indicator.values.reindex(areas.index)
+    deciles = registry.get(DEPRIVATION_DECILE[country]).values.reindex(areas.index)
     colours, legend = decile_colours(deciles)
     attributes = pd.DataFrame(
         {
-            "code": areas[small.code_column].astype(str),
-            "name": areas[small.name_column].astype(str),
-            "decile": deciles.astype("Int64").astype(str).replace("<NA>", "no data"),
-            "population": areas[spec.population_column].map("{:,}".format),
-            "fill": colours.map(list),
+            "c": areas[small.code_column].astype(str),
+            "n": areas[small.name_column].astype(str),
+            "v": deciles.astype("Int64").astype(str).replace("<NA>", "no data"),
+            "k": deciles.map(lambda d: "no data" if pd.isna(d) else legend.labels[int(d) - 1]),
+            "p": areas[spec.population_column].map("{:,}".format),
+            "f": colours.map(list),
         },
         index=areas.index,
     )
-    bounds = tuple(float(b) for b in areas.total_bounds)
-    records = polygon_records(areas.geometry, attributes, tolerance=display_tolerance(bounds))
+    records, bounds = map_records(areas, attributes)
     counts = deciles.value_counts().reindex(range(1, 11), fill_value=0)
     label = DEPRIVATION_INDEX_LABEL[country]
     alt = (

@@ -66,7 +66,7 @@ def test_display_tolerance_scales_with_view():
 
 def test_deprivation_layer_for_wigan_is_compact_and_described():
     layer = deprivation_layer("england", "E08000010", IndicatorRegistry())
-    assert layer.records["code"].nunique() == 200
+    assert layer.records["c"].nunique() == 200
     payload = json.dumps(layer.records.to_dict("records"))
     assert len(payload) < 200_000
     assert "200 LSOAs" in layer.alt_text and "most deprived 20%" in layer.alt_text

@@ -77,7 +77,7 @@ def draw_map(layer: MapLayer) -> None:
         "PolygonLayer",
         data=layer.records,
         get_polygon="polygon",
-        get_fill_color="fill",
+        get_fill_color="f",
         get_line_color=[255, 255, 255, 90],
         line_width_min_pixels=0.3,
         stroked=True,
@@ -88,8 +88,7 @@ def draw_map(layer: MapLayer) -> None:
         layers=[polygons],
         initial_view_state=view,
         map_style=None,
-        tooltip={"html": "<b>{name}</b> ({code})<br/>Decile: {decile}<br/>"
-                         "Population: {population}"},
+        tooltip={"html": "<b>{n}</b> ({c})<br/>Decile: {k}<br/>Population: {p}"},
     )
     st.pydeck_chart(deck, height=560)
     st.markdown(legend_html(layer), unsafe_allow_html=True)
@@ -121,7 +120,7 @@ c3.metric(f"Small areas ({geography.spec_for(country).small_area.plural})",
 st.subheader(f"{layer.title} of each small area")
 draw_map(layer)
 with st.expander("Decile table (text alternative to the map)"):
-    table = (layer.records.drop_duplicates("code")["decile"].value_counts()
+    table = (layer.records.drop_duplicates("c")["v"].value_counts()
              .rename_axis("decile").reset_index(name="small areas"))
     table = table.sort_values("decile", key=lambda d: pd.to_numeric(d, errors="coerce"))
     st.dataframe(table, hide_index=True)
