@@ -312,8 +312,8 @@ def england_indicators(raw_dir: Path, england, lookup: pd.DataFrame,
               notes="100,000 ÷ the IoD 2025 'patient to GP ratio' (barriers to housing and "
                     "services domain), which is published per LSOA; the ratio's raw values "
                     "(patients per FTE GP) are kept in the patients_per_gp column. A few "
-                    "LSOAs have very low values (ratio up to 33,000) where nearby practices report few "
-                    "GPs; they are published values, kept."),
+                    "LSOAs have very low values (ratio up to 33,000) where nearby practices "
+                    "report few GPs; they are published values, kept."),
         lambda: _table(indicators["lsoa21_code"], 100_000 / indicators["patient_to_gp_ratio"],
                        patients_per_gp=indicators["patient_to_gp_ratio"]),
     ))
