@@ -3,9 +3,9 @@
 Reference values and where they come from:
 
 * Slope index: the input data are the worked example published with OHID's PHEindicatormethods
-  (``tests/data/phe_sii_example.csv``). PHE's own expected outputs live in a binary spreadsheet
-  that could not be retrieved, so the expected SII, RII and intercept are derived here
-  independently: a statsmodels weighted least-squares fit of value on relative rank with
+  (``tests/data/phe_sii_example.csv``). The expected SII, RII and intercept here are derived
+  independently (PHE's published outputs for its vignette examples are reproduced separately
+  in ``tests/test_inequality_phe_reference.py``): a statsmodels weighted least-squares fit of value on relative rank with
   population-share weights, which is what ``lm(y*sqrt(a) ~ sqrt(a) + b*sqrt(a) - 1)`` in phe_sii
   computes. Expected confidence limits are analytic: for ``value_type="normal"`` the simulated
   SII is exactly normal, so its quantiles are ``SII +/- z sd``; other cases use the delta method
