@@ -160,3 +160,33 @@ def test_pack_tables_have_no_missing_values():
     for country in ("england", "scotland"):
         table = pd.DataFrame(load_pack_table(country))
         assert not table.isna().any().any(), country
+
+
+def test_provision_indicators_from_services():
+    registry = IndicatorRegistry()
+    provision = {m.id for m in registry.metas(kind="provision")}
+    assert {"gp_access_list_places_per_1000", "gp_access_funding_per_resident", "gp_nearest_km",
+            "stroke_minutes_thrombolysis", "stroke_minutes_thrombectomy",
+            "iod2025_gps_per_100k_patients"} <= provision
+    places = registry.get("gp_access_list_places_per_1000").data
+    table = load_pack_table("england")
+    weighted = (places.set_index("area_code")["value"] * table["population"]).sum()
+    # E2SFCA shares every reached list place exactly once: Σ A_i·D_i / 1000 = Σ lists of
+    # practices with coordinates (62,581,556 minus the two practices without coordinates)
+    practices = read_parquet("services/gp_practices.parquet")
+    located = practices.loc[practices["latitude"].notna(), "registered_patients"].sum()
+    assert weighted / 1000 == pytest.approx(located, rel=1e-6)
+    minutes = registry.get("stroke_minutes_thrombectomy").data
+    assert len(minutes) == 33_754  # only the Isles of Scilly (E01019077) has no modelled time
+    assert "E01019077" not in set(minutes["area_code"])
+    assert (registry.get("stroke_minutes_thrombolysis").data["value"]
+            <= minutes.set_index("area_code")["value"].reindex(
+                registry.get("stroke_minutes_thrombolysis").data["area_code"]).to_numpy()
+            + 1e-9).all()
+
+
+def test_lsoa11_names_resolve_through_aliases():
+    from analysis.lsoa_conversion import lsoa11_name_to_code
+
+    names = pd.Series(["Shepway 015A", "Shepway 014E", "Hartlepool 009A"])
+    assert lsoa11_name_to_code(names).tolist() == ["E01024508", "E01024508", "E01011949"]

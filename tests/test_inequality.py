@@ -5,11 +5,12 @@ Reference values and where they come from:
 * Slope index: the input data are the worked example published with OHID's PHEindicatormethods
   (``tests/data/phe_sii_example.csv``). The expected SII, RII and intercept here are derived
   independently (PHE's published outputs for its vignette examples are reproduced separately
-  in ``tests/test_inequality_phe_reference.py``): a statsmodels weighted least-squares fit of value on relative rank with
-  population-share weights, which is what ``lm(y*sqrt(a) ~ sqrt(a) + b*sqrt(a) - 1)`` in phe_sii
-  computes. Expected confidence limits are analytic: for ``value_type="normal"`` the simulated
-  SII is exactly normal, so its quantiles are ``SII +/- z sd``; other cases use the delta method
-  or the exact normality of the slope on the transformed scale.
+  in ``tests/test_inequality_phe_reference.py``): a statsmodels weighted least-squares fit of
+  value on relative rank with population-share weights, which is what
+  ``lm(y*sqrt(a) ~ sqrt(a) + b*sqrt(a) - 1)`` in phe_sii computes. Expected confidence limits
+  are analytic: for ``value_type="normal"`` the simulated SII is exactly normal, so its
+  quantiles are ``SII +/- z sd``; other cases use the delta method or the exact normality of
+  the slope on the transformed scale.
 * Index of disparity and Gini: Chesson HW, Patel CG, Gift TL, Bernstein KT, Aral SO. Using
   reported rates of sexually transmitted diseases to illustrate potential methodological issues
   in the measurement of racial and ethnic disparities. Sex Transm Dis 2017;44(9):513-518,
