@@ -53,3 +53,29 @@ def test_area_unknown_code_lists_suggestions_and_fails():
 def test_no_arguments_shows_help():
     result = runner.invoke(app, [])
     assert "info" in result.output and "dashboard" in result.output
+
+
+def test_access_stroke_prints_the_deprivation_gradient():
+    result = runner.invoke(app, ["access", "--service", "stroke"])
+    assert result.exit_code == 0, result.output
+    assert "thrombectomy centre" in result.output
+    first = next(line for line in result.output.splitlines() if line.strip().startswith("1 "))
+    assert "27.2%" in first
+
+
+def test_access_gp_writes_an_attributed_csv(tmp_path):
+    out = tmp_path / "wigan.csv"
+    result = runner.invoke(app, ["access", "--service", "gp", "--area", "E08000010",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    table = pd.read_csv(out, comment="#", encoding="utf-8-sig")
+    assert len(table) == 200
+    assert {"gp_access_list_places_per_1000", "gp_nearest_km"} <= set(table.columns)
+    assert "Open Government Licence" in out.read_text(encoding="utf-8-sig")
+
+
+def test_access_rejects_unknown_service():
+    result = runner.invoke(app, ["access", "--service", "dentists"])
+    assert result.exit_code == 1 and "gp, stroke" in result.output
