@@ -136,3 +136,73 @@ def fitted_band(panel: EquityPanel, points: int = 50) -> pd.DataFrame:
     return pd.DataFrame({"need": grid, "fit": prediction["mean"].to_numpy(),
                          "lower": prediction["mean_ci_lower"].to_numpy(),
                          "upper": prediction["mean_ci_upper"].to_numpy()})
+
+
+def funnel_statistic(meta: IndicatorMeta) -> tuple[str, float] | None:
+    """How to funnel an indicator with numerator and denominator: (statistic, multiplier).
+
+    Percentages are proportions × 100; "per 1,000" rates are rates × 1,000. ``None`` when
+    the indicator has no numerator/denominator to funnel.
+    """
+    if meta.aggregation != "ratio":
+        return None
+    if meta.unit.startswith("%"):
+        return "proportion", 100.0
+    if "per 1,000" in meta.unit:
+        return "rate", 1000.0
+    return None
+
+
+def indicator_funnel(country: str, area_code: str | None, indicator_id: str,
+                     registry: IndicatorRegistry):
+    """Funnel plot of an indicator's small areas within a study area (OHID method).
+
+    The target is the study area's pooled value; areas with a zero denominator are left out.
+    """
+    from analysis.funnel import funnel_plot
+
+    meta = registry.meta(indicator_id)
+    how = funnel_statistic(meta)
+    if how is None:
+        raise ValueError(f"{meta.title} has no numerator and denominator to draw a funnel")
+    statistic, multiplier = how
+    data = registry.get(indicator_id).data.set_index("area_code")
+    frame = study_area_frame(country, area_code, [], registry)
+    rows = data.reindex(frame.index)[["numerator", "denominator"]].dropna()
+    rows = rows[rows["denominator"] > 0]
+    if len(rows) < 3:
+        raise ValueError(f"Only {len(rows)} small areas have {meta.title}: too few for a funnel")
+    return funnel_plot(rows["numerator"], rows["denominator"], statistic=statistic,
+                       multiplier=multiplier, area=rows.index.to_numpy())
+
+
+LISA_FULL_PERMUTATIONS = 999
+LISA_QUICK_PERMUTATIONS = 99
+LISA_QUICK_ABOVE = 5_000
+
+
+def need_provision_clusters(country: str, area_code: str | None, need_id: str,
+                            provision_id: str, registry: IndicatorRegistry):
+    """Bivariate LISA clusters of need against neighbouring provision in a study area.
+
+    Uses 999 permutations up to 5,000 small areas and 99 above (the whole of England), where
+    the pseudo p-values are then resolved to 0.01; returns the
+    :class:`analysis.spatial.BivariateClusterResult`.
+    """
+    from analysis.geography import select_study_area
+    from analysis.spatial import bivariate_clusters
+
+    shapes = select_study_area(country, area_code)
+    frame = study_area_frame(country, area_code, [need_id, provision_id], registry)
+    usable = frame[need_id].notna() & frame[provision_id].notna()
+    need = registry.meta(need_id)
+    need_values = frame.loc[usable, need_id]
+    if need.polarity == "higher_is_better":
+        need_values = -need_values
+    provision_values = frame.loc[usable, provision_id]
+    if registry.meta(provision_id).polarity == "higher_is_worse":
+        provision_values = -provision_values
+    permutations = (LISA_FULL_PERMUTATIONS if usable.sum() <= LISA_QUICK_ABOVE
+                    else LISA_QUICK_PERMUTATIONS)
+    return bivariate_clusters(shapes.loc[usable.to_numpy()], need_values.to_numpy(),
+                              provision_values.to_numpy(), permutations=permutations)

@@ -500,3 +500,16 @@ def funding_inverse_care_test(
     )
     return {"result": result, "imd_year": edition, "practices": int(len(kept)),
             "excluded": excluded}
+
+
+def funding_gap_by_year(trend: pd.DataFrame) -> pd.DataFrame:
+    """:func:`funding_gap` for every year of a :func:`funding_by_deprivation_all_years` table.
+
+    Columns: ``year``, ``most_deprived``, ``least_deprived``, ``gap_gbp``, ``gap_pct``.
+    """
+    rows = []
+    for year, table in trend.groupby("year", sort=True):
+        gap = funding_gap(table.drop(columns=["year", "imd_year"]))
+        rows.append({"year": year, **{k: gap[k] for k in ("most_deprived", "least_deprived",
+                                                          "gap_gbp", "gap_pct")}})
+    return pd.DataFrame(rows)

@@ -8,6 +8,7 @@ end whatever the indicator's polarity.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,6 +115,7 @@ def polygon_records(geometries: pd.Series, attributes: pd.DataFrame, *,
 SCHEMES = {"quantiles": "Quantiles", "natural_breaks": "Natural breaks (Fisher-Jenks)",
            "equal_interval": "Equal intervals"}
 NO_DATA_COLOUR = (200, 200, 200)
+NATURAL_BREAKS_SAMPLE = 1_000
 
 
 @dataclass(frozen=True)
@@ -124,12 +126,49 @@ class Classes:
     legend: Legend
 
 
+def fisher_jenks_breaks(values: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of the ``k`` classes minimising the total within-class sum of squares.
+
+    Fisher's (1958) exact optimal grouping of sorted data, the method behind Jenks' (1977)
+    "natural breaks": with S(i, j) the sum of squared deviations of sorted values i..j
+    (from cumulative sums), D_c(j) = min_i D_{c-1}(i-1) + S(i, j). Vectorised dynamic
+    programme, O(k·n²) arithmetic and O(n²) memory; mapclassify's pure-Python version needs
+    numba to be fast.
+    """
+    x = np.sort(np.asarray(values, dtype=float))
+    n = len(x)
+    if not 1 <= k <= n:
+        raise ValueError(f"Cannot make {k} classes from {n} values")
+    s1 = np.r_[0.0, np.cumsum(x)]
+    s2 = np.r_[0.0, np.cumsum(x * x)]
+    i = np.arange(n)[:, None]  # first index of the class
+    j = np.arange(n)[None, :]  # last index of the class
+    count = np.maximum(j - i + 1, 1)
+    total = s1[j + 1] - s1[i]
+    ssd = np.where(j >= i, (s2[j + 1] - s2[i]) - total * total / count, np.inf)
+    cost = ssd[0].copy()  # one class covering 0..j
+    choices = []
+    for _ in range(1, k):
+        previous = np.r_[np.inf, cost[:-1]]  # best cost of c-1 classes ending at i-1
+        candidates = previous[:, None] + ssd
+        start = np.argmin(candidates, axis=0)
+        cost = candidates[start, np.arange(n)]
+        choices.append(start)
+    bounds = [x[-1]]
+    end = n - 1
+    for start in reversed(choices):
+        first = int(start[end])
+        bounds.append(x[first - 1])
+        end = first - 1
+    return np.array(bounds[::-1])
+
+
 def class_breaks(values: np.ndarray, scheme: str, k: int) -> np.ndarray:
     """Upper bounds of ``k`` classes (ascending) by mapclassify's scheme (Rey et al., PySAL).
 
-    Natural breaks use Fisher-Jenks on 2,000 evenly spaced order statistics when there are
-    more values than that: deterministic, and the breaks differ from the exact ones by less
-    than the spacing of those order statistics.
+    Natural breaks use :func:`fisher_jenks_breaks` on 1,000 evenly spaced order statistics
+    when there are more values than that: deterministic, and the breaks differ from the exact
+    ones by less than the spacing of those order statistics.
     """
     import mapclassify
 
@@ -139,9 +178,9 @@ def class_breaks(values: np.ndarray, scheme: str, k: int) -> np.ndarray:
         return mapclassify.EqualInterval(values, k=k).bins
     if scheme == "natural_breaks":
         sample = np.sort(values)
-        if len(sample) > 2000:
-            sample = np.quantile(sample, np.linspace(0, 1, 2000))
-        bins = mapclassify.FisherJenks(sample, k=k).bins
+        if len(sample) > NATURAL_BREAKS_SAMPLE:
+            sample = np.quantile(sample, np.linspace(0, 1, NATURAL_BREAKS_SAMPLE))
+        bins = fisher_jenks_breaks(sample, k)
         bins[-1] = values.max()
         return bins
     raise ValueError(f"Unknown classification {scheme!r}; choose one of {', '.join(SCHEMES)}")
@@ -257,8 +296,22 @@ def view_precision(bounds: tuple[float, float, float, float]) -> int:
     return 3 if extent > 3 else 4 if extent > 0.3 else 5
 
 
+def escape_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """HTML-escape every text column: deck.gl tooltips insert record values as HTML."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_string_dtype(out[column]) or out[column].dtype == object:
+            out[column] = out[column].map(lambda v: html.escape(v) if isinstance(v, str) else v)
+    return out
+
+
 def map_records(areas, attributes: pd.DataFrame) -> tuple[pd.DataFrame, tuple]:
-    """Polygon records for ``areas`` (GeoDataFrame) carrying ``attributes``, sized to the view."""
+    """Polygon records for ``areas`` (GeoDataFrame) carrying ``attributes``, sized to the view.
+
+    Text is HTML-escaped here, once, because these records exist only to be drawn and
+    tooltipped by deck.gl, which renders them as HTML.
+    """
+    attributes = escape_text_columns(attributes)
     bounds = tuple(float(b) for b in areas.total_bounds)
     records = polygon_records(areas.geometry, attributes, tolerance=display_tolerance(bounds),
                               precision=view_precision(bounds))
@@ -327,3 +380,61 @@ def deprivation_layer(country: str, area_code: str | None, registry) -> MapLayer
         f"deprived 20% nationally and {counts.loc[[9, 10]].sum():,} in the least deprived 20%."
     )
     return MapLayer(records, legend, bounds, f"{label} decile", alt)  # type: ignore[arg-type]
+
+
+def bivariate_layer(areas, need: pd.Series, provision: pd.Series, population: pd.Series, *,
+                    need_title: str, provision_title: str, need_higher_is_worse: bool = True,
+                    provision_higher_is_better: bool = True, need_decimals: int = 1,
+                    provision_decimals: int = 1) -> MapLayer:
+    """Need × provision map in 3 × 3 classes (population-weighted terciles of the view).
+
+    The legend lists the nine cells worst first: high need with low provision, the local
+    face of the inverse care law.
+    """
+    cells = bivariate_classes(need, provision, population,
+                              need_higher_is_worse=need_higher_is_worse,
+                              provision_higher_is_better=provision_higher_is_better)
+    attributes = pd.DataFrame(
+        {"c": areas.index.astype(str), "n": areas.iloc[:, 1].astype(str),
+         "v": format_values(need, need_decimals), "w": format_values(provision,
+                                                                     provision_decimals),
+         "k": cells["cell"], "f": cells["fill"]},
+        index=areas.index)
+    records, bounds = map_records(areas, attributes)
+    labels = bivariate_labels()
+    order = [(2, 0), (2, 1), (1, 0), (2, 2), (1, 1), (0, 0), (1, 2), (0, 1), (0, 2)]
+    legend = Legend(tuple(labels[n][p] for n, p in order),
+                    tuple(hex_to_rgb(BIVARIATE_COLOURS[n][p]) for n, p in order))
+    hot = int((cells["cell"] == labels[2][0]).sum())
+    hot_people = float(population[cells["cell"] == labels[2][0]].sum())
+    total = float(population[cells["need_tercile"] >= 0].sum()) or 1.0
+    alt = (f"Map of {len(areas):,} small areas in nine classes of {need_title} (need) by "
+           f"{provision_title} (provision). {hot:,} areas, home to "
+           f"{100 * hot_people / total:.0f}% of residents, combine high need with low "
+           f"provision (strong magenta).")
+    return MapLayer(records, legend, bounds, f"{need_title} × {provision_title}", alt)
+
+
+def service_points(facilities: pd.DataFrame, bounds: tuple[float, float, float, float], *,
+                   size_column: str | None, label_column: str, kind_column: str | None = None,
+                   margin: float = 0.05) -> pd.DataFrame:
+    """Facilities inside the view (with a margin), as records for a deck.gl scatter layer:
+    ``lon``, ``lat``, ``r`` (radius in metres: √size scaled so the median is 250 m, or 250),
+    ``n`` (label) and ``c`` (type text), both HTML-escaped for the tooltip."""
+    minx, miny, maxx, maxy = bounds
+    dx, dy = (maxx - minx) * margin, (maxy - miny) * margin
+    inside = facilities["longitude"].between(minx - dx, maxx + dx) & facilities[
+        "latitude"].between(miny - dy, maxy + dy)
+    shown = facilities[inside]
+    if size_column:
+        size = shown[size_column].astype(float).clip(lower=0).fillna(0)
+        median = float(np.sqrt(size).median()) or 1.0
+        radius = 250 * np.sqrt(size) / median
+    else:
+        radius = pd.Series(250.0, index=shown.index)
+    records = pd.DataFrame({
+        "lon": shown["longitude"].round(5), "lat": shown["latitude"].round(5),
+        "r": radius.round(0), "n": shown[label_column].astype(str),
+        "c": shown[kind_column].astype(str) if kind_column else "",
+    }).reset_index(drop=True)
+    return escape_text_columns(records)

@@ -12,11 +12,30 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from analysis.datastore import DataFileError  # noqa: E402
+from analysis.geography import EmptySelectionError, UnknownAreaError  # noqa: E402
+from dashboard.components import attribution_footer  # noqa: E402
+from dashboard.state import study_area_picker  # noqa: E402
+
 st.set_page_config(page_title="Fairshare", page_icon="⚖️", layout="wide")
 
+PAGES_DIR = ROOT / "dashboard" / "views"
 PAGES = [
-    st.Page(str(ROOT / "dashboard" / "pages" / "overview.py"), title="Overview", icon="🗺️",
-            url_path="overview", default=True),
+    st.Page(str(PAGES_DIR / "overview.py"), title="Overview", icon="🏠", url_path="overview",
+            default=True),
+    st.Page(str(PAGES_DIR / "map.py"), title="Map", icon="🗺️", url_path="map"),
+    st.Page(str(PAGES_DIR / "inverse_care.py"), title="Inverse care law", icon="⚖️",
+            url_path="inverse-care"),
+    st.Page(str(PAGES_DIR / "gp_funding.py"), title="GP funding", icon="💷",
+            url_path="gp-funding"),
+    st.Page(str(PAGES_DIR / "profile.py"), title="Area profile", icon="📋",
+            url_path="profile"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+try:
+    st.session_state["study_area"] = study_area_picker()
+    page.run()
+except (UnknownAreaError, EmptySelectionError, DataFileError) as exc:
+    st.error(str(exc))
+attribution_footer()

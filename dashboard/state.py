@@ -1,23 +1,49 @@
 """Session state, URL state and cached access to the engine, shared by every page.
 
-Caching rule: only shared, read-only data (the embedded packs and indicators) are cached
-across sessions, keyed by their inputs. Anything a user uploads or chooses lives in
-``st.session_state`` or the URL, never in a cross-session cache.
+Caching rule: only shared, read-only data (the embedded packs, indicators and results computed
+from them) are cached across sessions, keyed by their inputs. Anything a user uploads or
+chooses lives in ``st.session_state`` or the URL, never in a cross-session cache.
 """
 
 from __future__ import annotations
 
-import html
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 from analysis import geography
-from analysis.indicators import IndicatorRegistry
-from analysis.sources import ATTRIBUTION, OGL_URL
+from analysis.equity import EquityPanel, equity_panel
+from analysis.explore import indicator_choices, study_area_frame
+from analysis.indicators import IndicatorMeta, IndicatorRegistry
+from analysis.maps import MapLayer, deprivation_layer
+from analysis.profiles import profile_table
 from analysis.summary import AreaSummary, study_area_summary
 
 DEFAULT_AREA = "E54000057"  # NHS Greater Manchester ICB
+DEFAULT_NEED = {"england": "imd2025_score", "scotland": "simd2020_rank"}
+DEFAULT_PROVISION = {"england": "gp_access_list_places_per_1000"}
+COUNTRY_LEVELS = {
+    "england": ["country", "region", "icb", "sicbl", "ltla", "ward"],
+    "scotland": ["country", "council", "iz11"],
+}
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """The area every page shows: its country, code (None = the whole country) and name."""
+
+    country: str
+    code: str | None
+    name: str
+    level: str
+
+    @property
+    def url_code(self) -> str:
+        return self.code or geography.COUNTRY_CODES[self.country][0]
+
+
+# -- cached engine calls (shared data only) ---------------------------------------------
 
 
 @st.cache_resource(show_spinner=False)
@@ -36,19 +62,145 @@ def summary_of(area_code: str | None, country: str) -> AreaSummary:
     return study_area_summary(area_code, country=country, registry=shared_registry())
 
 
-def query_area() -> str | None:
-    """The area code in the URL (``?area=E54000057``), if it names a known area."""
-    code = st.query_params.get("area")
-    if not code:
-        return None
+@st.cache_data(show_spinner=False, max_entries=32)
+def deprivation_map(country: str, area_code: str | None) -> MapLayer:
+    return deprivation_layer(country, area_code, shared_registry())
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def area_frame(country: str, area_code: str | None, indicator_ids: tuple[str, ...]
+               ) -> pd.DataFrame:
+    return study_area_frame(country, area_code, list(indicator_ids), shared_registry())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def study_area_shapes(country: str, area_code: str | None):
+    """Polygons of the study area (shared, read-only GeoDataFrame)."""
+    return geography.select_study_area(country, area_code)
+
+
+@st.cache_data(show_spinner="Testing for the inverse care law…", max_entries=32)
+def panel_of(country: str, area_code: str | None, need_id: str, provision_id: str
+             ) -> EquityPanel:
+    return equity_panel(country, area_code, need_id, provision_id, shared_registry())
+
+
+@st.cache_data(show_spinner="Building the area profile…", max_entries=32)
+def profile_of(area_code: str) -> pd.DataFrame:
+    return profile_table(area_code, shared_registry())
+
+
+def choices(country: str, kinds: tuple[str, ...] | None = None) -> list[IndicatorMeta]:
+    return indicator_choices(shared_registry(), country, kinds)
+
+
+# -- state that survives page switches and lives in the URL -----------------------------
+
+
+def keep(key: str) -> None:
+    """on_change callback: copy a widget's value somewhere page switches don't clear."""
+    st.session_state[f"keep_{key}"] = st.session_state[key]
+
+
+def restore(key: str, options: list, default) -> None:
+    """Give a keyed widget its remembered value, else the URL's, else ``default``."""
+    remembered = st.session_state.get(f"keep_{key}")
+    from_url = st.query_params.get(key)
+    for candidate in (st.session_state.get(key), remembered, from_url, default):
+        if candidate in options:
+            st.session_state[key] = candidate
+            return
+    st.session_state[key] = options[0]
+
+
+def url_select(label: str, options: list, key: str, default, *, format_func=str,
+               sidebar: bool = False, help: str | None = None):
+    """A selectbox whose value survives page switches and is mirrored in ``?key=``."""
+    restore(key, options, default)
+    box = st.sidebar if sidebar else st
+    value = box.selectbox(label, options, key=key, format_func=format_func,
+                          on_change=keep, args=(key,), help=help)
+    st.session_state[f"keep_{key}"] = value
+    st.query_params[key] = value
+    return value
+
+
+def _initial_area() -> geography.AreaRef:
+    code = st.session_state.get("keep_area") or st.query_params.get("area") or DEFAULT_AREA
     try:
-        return geography.resolve_area(code).code
+        return geography.resolve_area(code)
     except geography.UnknownAreaError as exc:
         st.warning(str(exc))
-        return None
+        return geography.resolve_area(DEFAULT_AREA)
 
 
-def attribution_footer() -> None:
-    """The OGL attribution every page that shows data carries."""
-    st.divider()
-    st.caption(f"{html.escape(ATTRIBUTION)} [Open Government Licence v3.0]({OGL_URL})")
+def study_area_picker() -> StudyArea:
+    """Sidebar: country → level → area. The choice is kept in the session and the URL."""
+    ref = _initial_area()
+    countries = list(geography.PACKS)
+    st.sidebar.header("Study area")
+    if "country" not in st.session_state:
+        st.session_state["country"] = st.session_state.get("keep_country", ref.country)
+    country = st.sidebar.radio("Country", countries, key="country", horizontal=True,
+                               format_func=lambda c: geography.PACKS[c].label,
+                               on_change=keep, args=("country",))
+    spec = geography.spec_for(country)
+    levels = COUNTRY_LEVELS[country]
+    ref_level = ref.level if ref.country == country and ref.level in levels else None
+    level_key = f"level_{country}"
+    if level_key not in st.session_state or ref_level and "keep_area" not in st.session_state:
+        st.session_state[level_key] = st.session_state.get(f"keep_{level_key}",
+                                                           ref_level or "country")
+    level = st.sidebar.selectbox("Level", levels, key=level_key,
+                                 format_func=lambda k: spec.level(k).label,
+                                 on_change=keep, args=(level_key,))
+    if level == "country":
+        code, name = None, geography.COUNTRY_CODES[country][1]
+    else:
+        areas = areas_of(country, level)
+        names = dict(zip(areas["code"], areas["name"], strict=True))
+        options = areas["code"].tolist()
+        area_key = f"area_{country}_{level}"
+        preferred = ref.code if ref.code in names else None
+        if st.session_state.get(area_key) not in names:
+            st.session_state[area_key] = st.session_state.get(f"keep_{area_key}") or (
+                preferred or options[0])
+        code = st.sidebar.selectbox(spec.level(level).label, options, key=area_key,
+                                    format_func=lambda c: f"{names[c]} ({c})",
+                                    on_change=keep, args=(area_key,))
+        name = names[code]
+    area = StudyArea(country, code, name, level)
+    st.session_state["keep_area"] = area.url_code
+    st.query_params["area"] = area.url_code
+    return area
+
+
+@st.cache_data(show_spinner="Finding spatial clusters…", max_entries=16)
+def clusters_of(country: str, area_code: str | None, need_id: str, provision_id: str
+                ) -> pd.DataFrame:
+    """Cluster label per small area (and the permutations used) for the LISA map."""
+    from analysis.equity import need_provision_clusters
+
+    result = need_provision_clusters(country, area_code, need_id, provision_id,
+                                     shared_registry())
+    table = result.table[["cluster", "p_value"]].copy()
+    table.attrs["permutations"] = result.permutations
+    return table
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def funnel_of(country: str, area_code: str | None, indicator_id: str):
+    from analysis.equity import indicator_funnel
+
+    return indicator_funnel(country, area_code, indicator_id, shared_registry())
+
+
+@st.cache_data(show_spinner="Summing GP payments…", max_entries=32)
+def gp_funding_trend(area_code: str | None, include_dispensing: bool) -> pd.DataFrame:
+    """Payments per weighted patient by practice deprivation quintile, every year."""
+    from analysis.gp_funding import funding_by_deprivation_all_years
+    from analysis.services import load_gp_payments, load_practice_imd, practices_in_area
+
+    return funding_by_deprivation_all_years(
+        load_gp_payments(), load_practice_imd(), include_dispensing=include_dispensing,
+        practices=practices_in_area(area_code))

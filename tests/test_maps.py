@@ -7,6 +7,8 @@ import json
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.indicators import IndicatorRegistry
 from analysis.maps import (
@@ -72,3 +74,32 @@ def test_deprivation_layer_for_wigan_is_compact_and_described():
     assert "200 LSOAs" in layer.alt_text and "most deprived 20%" in layer.alt_text
     minx, miny, maxx, maxy = layer.bounds
     assert -3 < minx < maxx < -2.3 and 53.4 < miny < maxy < 53.7
+
+
+@pytest.mark.filterwarnings("ignore:Numba not installed")
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(min_value=-1e3, max_value=1e3, allow_nan=False), min_size=8,
+                max_size=60, unique=True), st.integers(min_value=2, max_value=6))
+def test_fisher_jenks_matches_mapclassify(values, k):
+    import mapclassify
+    import numpy as np
+
+    from analysis.maps import fisher_jenks_breaks
+
+    ours = fisher_jenks_breaks(np.array(values), k)
+    reference = mapclassify.FisherJenks(np.array(values), k=k).bins
+    within = lambda b: sum((v - np.mean(g)) ** 2 for g in np.split(  # noqa: E731
+        np.sort(values), np.searchsorted(np.sort(values), b[:-1], side="right")) for v in g)
+    assert within(ours) == pytest.approx(within(reference), rel=1e-9, abs=1e-6)
+
+
+def test_classify_polarity_and_missing():
+    from analysis.maps import classify
+
+    values = pd.Series([1.0, 2.0, 3.0, 4.0, None, 6.0])
+    worse_high = classify(values, classes=3, higher_is_worse=True)
+    assert worse_high.index.iloc[5] == 0 and worse_high.index.iloc[0] == 2
+    assert worse_high.index.iloc[4] == -1
+    better_high = classify(values, classes=3, higher_is_worse=False)
+    assert better_high.index.iloc[0] == 0
+    assert better_high.legend.labels[0].startswith("1.0")

@@ -1,0 +1,140 @@
+"""Drawing helpers shared by the pages: maps, legends, charts and downloads.
+
+Every string that comes from data or users is HTML-escaped before it reaches
+``unsafe_allow_html``; every download carries the OGL attribution (``analysis.exports``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import altair as alt
+import pandas as pd
+import pydeck as pdk
+import streamlit as st
+
+from analysis.exports import to_csv_bytes, to_geojson_bytes, to_xlsx_bytes
+from analysis.maps import Legend, MapLayer
+from analysis.sources import ATTRIBUTION, OGL_URL
+
+MAP_HEIGHT = 560
+
+
+def slug(text: str) -> str:
+    """A safe file-name stem from any text."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "fairshare"
+
+
+def legend_html(title: str, legend: Legend) -> str:
+    """An accessible legend: swatches with text labels (meaning never by colour alone)."""
+    swatches = "".join(
+        f'<span style="display:inline-flex;align-items:center;margin:0 12px 4px 0">'
+        f'<span style="width:14px;height:14px;background:rgb{tuple(colour)};'
+        f'display:inline-block;margin-right:5px;border:1px solid #444"></span>'
+        f"{html.escape(label)}</span>"
+        for label, colour in zip(legend.labels, legend.colours, strict=True)
+    )
+    return (f'<div class="fs-legend" role="group" aria-label="{html.escape(title)} legend">'
+            f"<strong>{html.escape(title)}</strong><br/>{swatches}</div>")
+
+
+def polygon_layer(layer: MapLayer, layer_id: str = "areas") -> pdk.Layer:
+    return pdk.Layer(
+        "PolygonLayer",
+        id=layer_id,
+        data=layer.records,
+        get_polygon="polygon",
+        get_fill_color="f",
+        get_line_color=[255, 255, 255, 80],
+        line_width_min_pixels=0.3,
+        stroked=True,
+        pickable=True,
+        auto_highlight=True,
+    )
+
+
+def deck_map(layers: list[pdk.Layer], bounds: tuple[float, float, float, float],
+             tooltip_html: str, *, key: str, selectable: bool = False):
+    """Draw a deck.gl map fitted to ``bounds``; returns the selection event if selectable."""
+    minx, miny, maxx, maxy = bounds
+    view = pdk.data_utils.compute_view([[minx, miny], [maxx, maxy]])
+    deck = pdk.Deck(layers=layers, initial_view_state=view, map_style=None,
+                    tooltip={"html": tooltip_html,
+                             "style": {"backgroundColor": "#1a1a1a", "color": "white"}})
+    if selectable:
+        return st.pydeck_chart(deck, height=MAP_HEIGHT, key=key, on_select="rerun",
+                               selection_mode="single-object")
+    st.pydeck_chart(deck, height=MAP_HEIGHT, key=key)
+    return None
+
+
+def selected_code(event, layer_id: str = "areas") -> str | None:
+    """The ``c`` (area code) of the object clicked on a selectable map, if any."""
+    if event is None:
+        return None
+    try:
+        objects = event.selection.get("objects", {}).get(layer_id) or []
+    except AttributeError:
+        return None
+    return str(objects[0].get("c")) if objects else None
+
+
+def table_downloads(frame: pd.DataFrame, name: str, *, vintage: str | None = None,
+                    key: str) -> None:
+    """CSV and XLSX download buttons for a table (attributed, formula-injection safe)."""
+    stem = slug(name)
+    left, right = st.columns(2)
+    left.download_button("Download CSV", to_csv_bytes(frame, vintage=vintage),
+                         file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv")
+    right.download_button(
+        "Download XLSX", to_xlsx_bytes(frame, sheet=stem[:31], vintage=vintage),
+        file_name=f"{stem}.xlsx", key=f"{key}_xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def geojson_download(geoframe, name: str, *, vintage: str | None, key: str) -> None:
+    st.download_button("Download GeoJSON", to_geojson_bytes(geoframe, vintage=vintage),
+                       file_name=f"{slug(name)}.geojson", mime="application/geo+json",
+                       key=key)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _render_chart(spec_json: str, fmt: str) -> bytes:
+    import vl_convert as vlc
+
+    if fmt == "png":
+        return vlc.vegalite_to_png(spec_json, scale=2)
+    return vlc.vegalite_to_svg(spec_json).encode("utf-8")
+
+
+def chart_with_text(chart: alt.Chart, *, reading: str, alt_text: str, data: pd.DataFrame,
+                    name: str, key: str, vintage: str | None = None) -> None:
+    """An Altair chart with its one-sentence reading, a text alternative and downloads
+    (PNG, SVG, CSV, XLSX of the data behind it)."""
+    titled = chart.properties(usermeta={"embedOptions": {"actions": False}})
+    st.altair_chart(titled, width="stretch")
+    st.markdown(f"**Reading:** {html.escape(reading)}")
+    st.caption(f"Text alternative: {alt_text}")
+    with st.expander("Downloads"):
+        spec = titled.properties(title=name).to_json()
+        c1, c2 = st.columns(2)
+        if c1.toggle("Prepare PNG and SVG", key=f"{key}_render"):
+            c1.download_button("Download PNG", _render_chart(spec, "png"),
+                               file_name=f"{slug(name)}.png", mime="image/png",
+                               key=f"{key}_png")
+            c2.download_button("Download SVG", _render_chart(spec, "svg"),
+                               file_name=f"{slug(name)}.svg", mime="image/svg+xml",
+                               key=f"{key}_svg")
+        table_downloads(data, name, vintage=vintage, key=key)
+
+
+def attribution_footer() -> None:
+    """The OGL attribution every page that shows data carries."""
+    st.divider()
+    st.caption(f"{html.escape(ATTRIBUTION)} [Open Government Licence v3.0]({OGL_URL})")
+
+
+def escape(text: object) -> str:
+    return html.escape(str(text))
+

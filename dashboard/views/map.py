@@ -1,0 +1,138 @@
+"""Map: any indicator as a small-area choropleth, or need × provision as a bivariate map,
+with service points on top. Clicking an area opens its profile."""
+
+from __future__ import annotations
+
+import html
+
+import pydeck as pdk
+import streamlit as st
+
+from analysis.maps import SCHEMES, bivariate_layer, choropleth_layer, service_points
+from analysis.services import load_gp_practices, load_stroke_units
+from dashboard.components import (
+    deck_map,
+    geojson_download,
+    legend_html,
+    polygon_layer,
+    selected_code,
+    table_downloads,
+)
+from dashboard.state import (
+    DEFAULT_NEED,
+    DEFAULT_PROVISION,
+    area_frame,
+    choices,
+    study_area_shapes,
+    url_select,
+)
+
+area = st.session_state["study_area"]
+st.title(f"Map: {area.name}")
+
+metas = {m.id: m for m in choices(area.country)}
+titles = {i: f"{m.title} ({m.kind})" for i, m in metas.items()}
+need_ids = [i for i, m in metas.items() if m.kind in ("need", "outcome")]
+provision_ids = [i for i, m in metas.items() if m.kind == "provision"]
+modes = ["single", "bivariate"] if provision_ids else ["single"]
+mode = url_select("Map", modes, "mode", "single", sidebar=True,
+                  format_func={"single": "One indicator",
+                               "bivariate": "Need × provision (bivariate)"}.get)
+
+if mode == "single":
+    indicator_id = url_select("Indicator", list(metas), "ind", DEFAULT_NEED[area.country],
+                              format_func=titles.get)
+    col1, col2 = st.columns(2)
+    with col1:
+        scheme = url_select("Classes by", list(SCHEMES), "scheme", "quantiles",
+                            format_func=SCHEMES.get)
+    with col2:
+        classes = st.slider("Number of classes", 3, 7, 5, key="classes")
+    meta = metas[indicator_id]
+    frame = area_frame(area.country, area.code, (indicator_id,))
+    shapes = study_area_shapes(area.country, area.code)
+    layer = choropleth_layer(
+        shapes, frame[indicator_id], title=meta.title, unit=meta.unit,
+        higher_is_worse=meta.polarity != "higher_is_better", scheme=scheme, classes=classes,
+        decimals=meta.decimals,
+        extra={"d": frame["deprivation_decile"].astype("string").fillna("no data")})
+    tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{html.escape(meta.title)}: {{v}} "
+               f"{html.escape(meta.unit)}<br/>Class: {{k}}<br/>Deprivation decile: {{d}}")
+    st.caption(html.escape(meta.description))
+    table = frame[["code", "name", "population", "deprivation_decile", indicator_id]]
+    vintage = f"{meta.title}: {meta.period} ({meta.source})"
+else:
+    c1, c2 = st.columns(2)
+    with c1:
+        need_id = url_select("Need", need_ids, "need", DEFAULT_NEED[area.country],
+                             format_func=titles.get)
+    with c2:
+        provision_id = url_select("Provision", provision_ids, "prov",
+                                  DEFAULT_PROVISION.get(area.country, provision_ids[0]),
+                                  format_func=titles.get)
+    need, provision = metas[need_id], metas[provision_id]
+    frame = area_frame(area.country, area.code, (need_id, provision_id))
+    shapes = study_area_shapes(area.country, area.code)
+    layer = bivariate_layer(
+        shapes, frame[need_id], frame[provision_id], frame["population"],
+        need_title=need.title, provision_title=provision.title,
+        need_higher_is_worse=need.polarity != "higher_is_better",
+        provision_higher_is_better=provision.polarity != "higher_is_worse",
+        need_decimals=need.decimals, provision_decimals=provision.decimals)
+    tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{{k}}<br/>{html.escape(need.title)}: {{v}}<br/>"
+               f"{html.escape(provision.title)}: {{w}}")
+    table = frame[["code", "name", "population", "deprivation_decile", need_id,
+                   provision_id]]
+    vintage = f"{need.title}: {need.period}; {provision.title}: {provision.period}"
+
+layers = [polygon_layer(layer)]
+# deck.gl has one tooltip template for all layers; points fill the polygon-only fields
+POINT_BLANKS = {"v": "", "w": "", "k": "", "d": ""}
+if area.country == "england":
+    with st.sidebar:
+        st.subheader("Services")
+        show_gp = st.toggle("GP practices (sized by list)", key="show_gp")
+        show_stroke = st.toggle("Stroke units", key="show_stroke")
+    if show_gp:
+        gp = service_points(load_gp_practices().dropna(subset=["latitude"]), layer.bounds,
+                            size_column="registered_patients", label_column="practice_name")
+        gp = gp.assign(c="GP practice", **POINT_BLANKS)
+        layers.append(pdk.Layer("ScatterplotLayer", id="gp", data=gp, get_position=["lon", "lat"],
+                                get_radius="r", get_fill_color=[255, 140, 0, 200],
+                                get_line_color=[0, 0, 0], line_width_min_pixels=1,
+                                stroked=True, pickable=True, radius_min_pixels=2))
+    if show_stroke:
+        units = service_points(load_stroke_units(), layer.bounds, size_column=None,
+                               label_column="stroke_team", kind_column="unit_type")
+        units = units.assign(**POINT_BLANKS)
+        layers.append(pdk.Layer("ScatterplotLayer", id="stroke", data=units,
+                                get_position=["lon", "lat"], get_radius=1500,
+                                get_fill_color="[c == 'Thrombectomy centre' ? 220 : 0, 0, 0]",
+                                get_line_color=[255, 255, 255], line_width_min_pixels=2,
+                                stroked=True, pickable=True, radius_min_pixels=5))
+        st.caption("Stroke units: black dots are thrombolysis units, red dots thrombectomy "
+                   "centres (hover for the unit and its type).")
+
+event = deck_map(layers, layer.bounds, tooltip, key="main_map", selectable=True)
+if mode == "bivariate":
+    grid = "".join(
+        f'<div style="background:rgb{colour};padding:6px;font-size:0.75rem;'
+        f'color:{"white" if sum(colour) < 380 else "black"}">{html.escape(label)}</div>'
+        for label, colour in zip(layer.legend.labels, layer.legend.colours, strict=True))
+    st.markdown(f'<div role="group" aria-label="Bivariate legend" style="display:grid;'
+                f'grid-template-columns:repeat(3,minmax(0,160px));gap:2px">{grid}</div>',
+                unsafe_allow_html=True)
+else:
+    st.markdown(legend_html(layer.title, layer.legend), unsafe_allow_html=True)
+st.caption(layer.alt_text + " Click an area to open its profile.")
+
+clicked = selected_code(event)
+if clicked:
+    st.session_state["profile_area"] = clicked
+    st.switch_page("views/profile.py")
+
+with st.expander("Data behind the map"):
+    st.dataframe(table, hide_index=True)
+    table_downloads(table, f"{area.name} {layer.title}", vintage=vintage, key="map_table")
+    geojson_download(shapes[["geometry"]].join(table.set_index("code")),
+                     f"{area.name} {layer.title}", vintage=vintage, key="map_geojson")
