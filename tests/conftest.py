@@ -28,3 +28,12 @@ def data_copy(tmp_path, monkeypatch) -> Path:
     yield target
     for cache in caches:
         cache.cache_clear()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can see whether it failed
+    (the browser tests screenshot failures)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -1,0 +1,155 @@
+"""End-to-end: the real app in Debian's Chromium, driven by Playwright.
+
+Runs against ``streamlit run`` on a free localhost port. Skipped where Chromium is absent,
+except in CI (``CI=true``), where a missing browser is a failure. Screenshots of failures go
+to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 "--disable-quic", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run must install Debian's chromium",
+                    pytrace=False)
+    pytest.skip(f"{CHROMIUM} not installed", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
+         "--server.port", str(port), "--server.headless", "true",
+         "--server.address", "127.0.0.1"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+        pytest.fail(f"streamlit did not start on {url}:\n{output[-3000:]}")
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                     headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request, tmp_path):
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1400,
+                                                                   "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def wait_for_app(page) -> None:
+    page.wait_for_selector("[data-testid='stApp']")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
+        ".includes('Running')")
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    box.fill(option)
+    page.get_by_role("option", name=option).first.click()
+
+
+def test_map_choose_area_inverse_care_and_download(server, page):
+    started = time.perf_counter()
+    page.goto(f"{server}/?area=E54000057")
+    wait_for_app(page)
+    page.get_by_role("heading", name="NHS Greater Manchester Integrated Care Board").wait_for()
+    page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for()
+    visible_after = time.perf_counter() - started
+    page.get_by_text("1 – most deprived 10%").first.wait_for()
+    print(f"home page to visible map: {visible_after:.1f} s")
+
+    choose(page, "Level", "Local authority")
+    choose(page, "Local authority", "Wigan (E08000010)")
+    page.get_by_role("heading", name="Wigan").wait_for()
+    assert "area=E08000010" in page.url
+
+    page.get_by_role("link", name="Inverse care law").click()
+    page.get_by_role("heading", name="Inverse care law: Wigan").wait_for()
+    page.get_by_text("Verdict").first.wait_for()
+    page.locator("[data-testid='stMetricValue']").first.wait_for()
+
+    page.get_by_text("Downloads").first.click()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV").first.click()
+    path = info.value.path()
+    content = Path(path).read_text(encoding="utf-8-sig")
+    assert "Open Government Licence v3.0" in content
+    assert "code,name,population,deprivation_decile,need,provision" in content
+    assert content.count("\nE01") == 200  # one row per Wigan LSOA
+
+
+def test_shared_link_reopens_the_bivariate_map(server, page):
+    page.goto(f"{server}/map?area=E08000010&mode=bivariate&need=iod2025_cidr"
+              "&prov=gp_access_funding_per_resident")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Map: Wigan").wait_for()
+    page.get_by_text("High need, low provision").first.wait_for()
+    page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for()
+    assert "mode=bivariate" in page.url and "need=iod2025_cidr" in page.url
+
+
+def test_scotland_page_loads(server, page):
+    page.goto(f"{server}/?area=S12000005")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Clackmannanshire").wait_for()
+    page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for()
