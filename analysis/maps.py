@@ -45,56 +45,39 @@ class Legend:
     colours: tuple[tuple[int, int, int], ...]
 
 
-def decile_colours(deciles: pd.Series) -> tuple[pd.Series, Legend]:
-    """Colours for national deprivation deciles (1 = most deprived = darkest)."""
-    colours = palette(10)
-    index = deciles.astype("Int64").clip(1, 10) - 1
-    mapped = index.map(lambda i: colours[int(i)] if pd.notna(i) else (200, 200, 200))
+def decile_legend() -> Legend:
+    """Legend of national deprivation deciles (1 = most deprived = darkest)."""
     labels = tuple(
         "1 – most deprived 10%" if d == 1 else "10 – least deprived 10%" if d == 10 else str(d)
         for d in range(1, 11)
     )
-    return mapped, Legend(labels, tuple(colours))
+    return Legend(labels, tuple(palette(10)))
 
 
-def quantile_colours(values: pd.Series, *, higher_is_worse: bool,
-                     classes: int = 5) -> tuple[pd.Series, Legend]:
-    """Quantile classes of ``values`` coloured so that the worst class is darkest.
+def display_tolerance(bounds: tuple[float, float, float, float], *,
+                      pixels: int = 2000) -> float:
+    """Simplification tolerance (degrees) for a view: its larger side ÷ ``pixels``.
 
-    For neutral indicators pass ``higher_is_worse=True`` to keep "more" dark.
-    """
-    clean = values.astype(float)
-    ranks = clean.rank(method="first", ascending=not higher_is_worse)
-    valid = int(clean.notna().sum())
-    if valid == 0:
-        raise ValueError("No values to classify")
-    k = max(1, min(classes, valid))
-    cls = np.ceil(ranks / valid * k).clip(1, k) - 1
-    colours = palette(max(k, 2))[:k]
-    mapped = cls.map(lambda i: colours[int(i)] if pd.notna(i) else (200, 200, 200))
-    edges = clean.quantile(np.linspace(0, 1, k + 1)).to_numpy()
-    if higher_is_worse:
-        edges = edges[::-1]
-    labels = tuple(f"{edges[i]:,.4g} to {edges[i + 1]:,.4g}" for i in range(k))
-    return mapped, Legend(labels, tuple(colours))
-
-
-def display_tolerance(bounds: tuple[float, float, float, float]) -> float:
-    """Simplification tolerance (degrees) for a view: about 1/2000 of its larger side.
-
-    At the ~1,000 px width of a dashboard map this removes detail smaller than half a pixel.
+    At the ~1,000 px width of a dashboard map the default removes detail smaller than half a
+    pixel; views of a whole country use 1,000 (one pixel), where LSOAs are a pixel or two.
     """
     minx, miny, maxx, maxy = bounds
-    return max(maxx - minx, maxy - miny) / 2000
+    return max(maxx - minx, maxy - miny) / pixels
 
 
 def polygon_records(geometries: pd.Series, attributes: pd.DataFrame, *,
-                    tolerance: float | None = None, precision: int = 5) -> pd.DataFrame:
-    """One row per polygon part with its exterior ring as ``[[lon, lat], ...]``.
+                    tolerance: float | None = None, precision: int = 5,
+                    origin: tuple[float, float] = (0.0, 0.0)) -> pd.DataFrame:
+    """One row per polygon part with its exterior ring as a flat integer list.
 
+    ``g`` (geometry; keys are one letter because they repeat in every record) holds
+    ``[x0, y0, x1, y1, …]`` with x = round((lon − origin_lon)·10^precision) and likewise y:
+    integer offsets from the view's centre are a third shorter in JSON than decimal degrees,
+    and deck.gl draws them exactly with ``lnglat-offsets`` coordinates from ``origin``, a
+    10^-precision model matrix and ``positionFormat: XY`` (``dashboard.components``).
     ``geometries`` and ``attributes`` share an index; multipolygons yield one row per part
     (attributes repeated). Rings are simplified with ``tolerance`` (topology-preserving per
-    polygon) and rounded to ``precision`` decimals (5 ≈ 1 m).
+    polygon); consecutive points that round to the same position are dropped.
     """
     geoms = np.asarray(geometries.to_numpy(), dtype=object)
     if tolerance:
@@ -104,11 +87,15 @@ def polygon_records(geometries: pd.Series, attributes: pd.DataFrame, *,
     parts, owner = parts[keep], owner[keep]
     rings = shapely.get_exterior_ring(parts)
     coords, ring_index = shapely.get_coordinates(rings, return_index=True)
-    coords = np.round(coords, precision)
+    scale = 10.0 ** precision
+    quantised = np.rint((coords - np.asarray(origin)) * scale).astype(np.int64)
+    repeated = np.r_[False, (np.diff(quantised, axis=0) == 0).all(axis=1)
+                     & (np.diff(ring_index) == 0)]
+    quantised, ring_index = quantised[~repeated], ring_index[~repeated]
     splits = np.flatnonzero(np.diff(ring_index)) + 1
-    polygons = [c.tolist() for c in np.split(coords, splits)]
+    polygons = [ring.ravel().tolist() for ring in np.split(quantised, splits)]
     frame = attributes.iloc[owner].reset_index(drop=True)
-    frame["polygon"] = polygons
+    frame["g"] = polygons
     return frame
 
 
@@ -217,12 +204,6 @@ def classify(values: pd.Series, *, scheme: str = "quantiles", classes: int = 5,
     return Classes(index, Legend(tuple(labels), tuple(colours)))
 
 
-def colours_of(classes: Classes) -> pd.Series:
-    """RGB list per area from its class (grey for no data)."""
-    lookup = dict(enumerate(classes.legend.colours))
-    return classes.index.map(lambda i: list(lookup.get(int(i), NO_DATA_COLOUR)))
-
-
 # Bivariate need × provision: 3 × 3 classes. Rows: need low→high; columns: provision
 # low→high. Colours from Joshua Stevens' blue–pink bivariate scheme (2015), with the
 # high-need/low-provision cell the strongest magenta so the inverse care pattern stands out;
@@ -258,8 +239,8 @@ def terciles(values: pd.Series, weights: pd.Series) -> pd.Series:
 def bivariate_classes(need: pd.Series, provision: pd.Series, population: pd.Series, *,
                       need_higher_is_worse: bool = True,
                       provision_higher_is_better: bool = True) -> pd.DataFrame:
-    """Need and provision terciles (population-weighted, within the areas given), the cell
-    label and its colour. Need is oriented so that "high" = more need, provision so that
+    """Need and provision terciles (population-weighted, within the areas given) and the
+    cell label. Need is oriented so that "high" = more need, provision so that
     "high" = more provision, whatever the indicators' polarity.
     """
     oriented_need = need if need_higher_is_worse else -need
@@ -269,23 +250,43 @@ def bivariate_classes(need: pd.Series, provision: pd.Series, population: pd.Seri
     labels = bivariate_labels()
     valid = (n >= 0) & (p >= 0)
     cell = pd.Series("No data", index=need.index, dtype=object)
-    fill = pd.Series([list(NO_DATA_COLOUR)] * len(need), index=need.index, dtype=object)
     cell[valid] = [labels[a][b] for a, b in zip(n[valid], p[valid], strict=True)]
-    fill[valid] = [list(hex_to_rgb(BIVARIATE_COLOURS[a][b]))
-                   for a, b in zip(n[valid], p[valid], strict=True)]
-    return pd.DataFrame({"need_tercile": n, "provision_tercile": p, "cell": cell,
-                         "fill": fill})
+    return pd.DataFrame({"need_tercile": n, "provision_tercile": p, "cell": cell})
+
+
+DETAIL_LIMIT = 10_000  # above this many polygons, tooltips carry code and value only
 
 
 @dataclass(frozen=True)
 class MapLayer:
-    """Everything a page needs to draw one choropleth and describe it in words."""
+    """Everything a page needs to draw one choropleth and describe it in words.
+
+    ``records`` has a class index ``k`` (0 = first legend entry, -1 = no data) that the
+    page turns into colours with :func:`fill_expression`, so colours are not repeated per
+    polygon; ``origin`` and ``precision`` locate the quantised polygons.
+    """
 
     records: pd.DataFrame
     legend: Legend
     bounds: tuple[float, float, float, float]
     title: str
     alt_text: str
+    origin: tuple[float, float] = (0.0, 0.0)
+    precision: int = 5
+
+    @property
+    def detailed(self) -> bool:
+        """Whether the records carry names and labels (small enough views)."""
+        return "n" in self.records.columns
+
+
+def fill_expression(colours: tuple[tuple[int, int, int], ...],
+                    no_data: tuple[int, int, int] = NO_DATA_COLOUR) -> str:
+    """A deck.gl accessor expression mapping the class index ``k`` to its colour."""
+    expression = str(list(no_data))
+    for index in reversed(range(len(colours))):
+        expression = f"k=={index}?{list(colours[index])}:{expression}"
+    return expression.replace(" ", "")
 
 
 def view_precision(bounds: tuple[float, float, float, float]) -> int:
@@ -305,17 +306,29 @@ def escape_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def map_records(areas, attributes: pd.DataFrame) -> tuple[pd.DataFrame, tuple]:
+def build_layer(areas, attributes: pd.DataFrame, *, legend: Legend, title: str,
+                alt_text: str, detail_columns: tuple[str, ...] = ("n",)) -> MapLayer:
     """Polygon records for ``areas`` (GeoDataFrame) carrying ``attributes``, sized to the view.
 
     Text is HTML-escaped here, once, because these records exist only to be drawn and
-    tooltipped by deck.gl, which renders them as HTML.
+    tooltipped by deck.gl, which renders them as HTML. Views of more than
+    :data:`DETAIL_LIMIT` polygons drop ``detail_columns`` (names, labels): at that scale a
+    polygon is a pixel or two and the legend carries the labels.
     """
+    crowded = len(areas) > DETAIL_LIMIT
+    if crowded:
+        attributes = attributes.drop(columns=[c for c in detail_columns
+                                              if c in attributes.columns])
     attributes = escape_text_columns(attributes)
     bounds = tuple(float(b) for b in areas.total_bounds)
-    records = polygon_records(areas.geometry, attributes, tolerance=display_tolerance(bounds),
-                              precision=view_precision(bounds))
-    return records, bounds
+    precision = view_precision(bounds)
+    origin = (round((bounds[0] + bounds[2]) / 2, precision),
+              round((bounds[1] + bounds[3]) / 2, precision))
+    tolerance = display_tolerance(bounds, pixels=1000 if crowded else 2000)
+    records = polygon_records(areas.geometry, attributes, tolerance=tolerance,
+                              precision=precision, origin=origin)
+    return MapLayer(records, legend, bounds, title, alt_text, origin,  # type: ignore[arg-type]
+                    precision)
 
 
 def format_values(values: pd.Series, decimals: int) -> pd.Series:
@@ -326,31 +339,33 @@ def format_values(values: pd.Series, decimals: int) -> pd.Series:
 def choropleth_layer(areas, values: pd.Series, *, title: str, unit: str,
                      higher_is_worse: bool, scheme: str = "quantiles", classes: int = 5,
                      decimals: int = 1, extra: dict[str, pd.Series] | None = None) -> MapLayer:
-    """Small-area choropleth of ``values`` (indexed like ``areas``)."""
+    """Small-area choropleth of ``values`` (indexed like ``areas``).
+
+    Record fields: ``c`` code, ``n`` name, ``v`` value text, ``k`` class index (0 = worst),
+    plus ``extra``.
+    """
     classified = classify(values, scheme=scheme, classes=classes,
                           higher_is_worse=higher_is_worse, decimals=decimals)
-    legend_labels = classified.legend.labels
-    class_label = classified.index.map(lambda i: legend_labels[i] if i >= 0 else "no data")
     attributes = pd.DataFrame(
         {"c": areas.index.astype(str), "n": areas.iloc[:, 1].astype(str),
-         "v": format_values(values, decimals), "k": class_label,
-         "f": colours_of(classified)},
+         "v": format_values(values, decimals), "k": classified.index},
         index=areas.index)
     for key, series in (extra or {}).items():
         attributes[key] = series.reindex(areas.index)
-    records, bounds = map_records(areas, attributes)
     shown = int(values.notna().sum())
     worst = "highest" if higher_is_worse else "lowest"
     alt = (f"Map of {len(areas):,} small areas coloured by {title} ({unit}) in "
-           f"{len(legend_labels)} classes ({SCHEMES.get(scheme, scheme).lower()}), darkest for "
-           f"the {worst} values; {len(areas) - shown:,} without data.")
-    return MapLayer(records, classified.legend, bounds, title, alt)  # type: ignore[arg-type]
+           f"{len(classified.legend.labels)} classes ({SCHEMES.get(scheme, scheme).lower()}), "
+           f"darkest for the {worst} values; {len(areas) - shown:,} without data.")
+    return build_layer(areas, attributes, legend=classified.legend, title=title, alt_text=alt,
+                       detail_columns=("n", *(extra or {})))
 
 
 def deprivation_layer(country: str, area_code: str | None, registry) -> MapLayer:
     """Small areas of a study area coloured by national deprivation decile (1 = darkest).
 
     England uses IMD 2025 deciles on LSOA 2021; Scotland SIMD 2020 deciles on data zones.
+    Record fields: ``c`` code, ``n`` name, ``v`` decile, ``p`` population, ``k`` class.
     """
     from analysis.geography import select_study_area, spec_for
     from analysis.summary import DEPRIVATION_DECILE, DEPRIVATION_INDEX_LABEL
@@ -359,19 +374,17 @@ def deprivation_layer(country: str, area_code: str | None, registry) -> MapLayer
     areas = select_study_area(country, area_code)
     small = spec.small_area
     deciles = registry.get(DEPRIVATION_DECILE[country]).values.reindex(areas.index)
-    colours, legend = decile_colours(deciles)
+    legend = decile_legend()
     attributes = pd.DataFrame(
         {
             "c": areas[small.code_column].astype(str),
             "n": areas[small.name_column].astype(str),
             "v": deciles.astype("Int64").astype(str).replace("<NA>", "no data"),
-            "k": deciles.map(lambda d: "no data" if pd.isna(d) else legend.labels[int(d) - 1]),
             "p": areas[spec.population_column].map("{:,}".format),
-            "f": colours.map(list),
+            "k": (deciles.fillna(0).astype(int) - 1).clip(lower=-1),
         },
         index=areas.index,
     )
-    records, bounds = map_records(areas, attributes)
     counts = deciles.value_counts().reindex(range(1, 11), fill_value=0)
     label = DEPRIVATION_INDEX_LABEL[country]
     alt = (
@@ -379,7 +392,12 @@ def deprivation_layer(country: str, area_code: str | None, registry) -> MapLayer
         f"for the most deprived. {counts.loc[[1, 2]].sum():,} of them are in the most "
         f"deprived 20% nationally and {counts.loc[[9, 10]].sum():,} in the least deprived 20%."
     )
-    return MapLayer(records, legend, bounds, f"{label} decile", alt)  # type: ignore[arg-type]
+    return build_layer(areas, attributes, legend=legend, title=f"{label} decile",
+                       alt_text=alt, detail_columns=("n", "p"))
+
+
+BIVARIATE_LEGEND_ORDER = ((2, 0), (2, 1), (1, 0), (2, 2), (1, 1), (0, 0), (1, 2), (0, 1),
+                          (0, 2))
 
 
 def bivariate_layer(areas, need: pd.Series, provision: pd.Series, population: pd.Series, *,
@@ -389,30 +407,34 @@ def bivariate_layer(areas, need: pd.Series, provision: pd.Series, population: pd
     """Need × provision map in 3 × 3 classes (population-weighted terciles of the view).
 
     The legend lists the nine cells worst first: high need with low provision, the local
-    face of the inverse care law.
+    face of the inverse care law. Record fields: ``c``, ``n``, ``v`` need, ``w`` provision,
+    ``l`` cell label, ``k`` legend index.
     """
     cells = bivariate_classes(need, provision, population,
                               need_higher_is_worse=need_higher_is_worse,
                               provision_higher_is_better=provision_higher_is_better)
+    position = {cell: i for i, cell in enumerate(BIVARIATE_LEGEND_ORDER)}
+    index = [position.get((a, b), -1)
+             for a, b in zip(cells["need_tercile"], cells["provision_tercile"], strict=True)]
     attributes = pd.DataFrame(
         {"c": areas.index.astype(str), "n": areas.iloc[:, 1].astype(str),
-         "v": format_values(need, need_decimals), "w": format_values(provision,
-                                                                     provision_decimals),
-         "k": cells["cell"], "f": cells["fill"]},
+         "v": format_values(need, need_decimals),
+         "w": format_values(provision, provision_decimals),
+         "l": cells["cell"], "k": index},
         index=areas.index)
-    records, bounds = map_records(areas, attributes)
     labels = bivariate_labels()
-    order = [(2, 0), (2, 1), (1, 0), (2, 2), (1, 1), (0, 0), (1, 2), (0, 1), (0, 2)]
-    legend = Legend(tuple(labels[n][p] for n, p in order),
-                    tuple(hex_to_rgb(BIVARIATE_COLOURS[n][p]) for n, p in order))
-    hot = int((cells["cell"] == labels[2][0]).sum())
-    hot_people = float(population[cells["cell"] == labels[2][0]].sum())
+    legend = Legend(tuple(labels[n][p] for n, p in BIVARIATE_LEGEND_ORDER),
+                    tuple(hex_to_rgb(BIVARIATE_COLOURS[n][p])
+                          for n, p in BIVARIATE_LEGEND_ORDER))
+    hot = cells["cell"] == labels[2][0]
     total = float(population[cells["need_tercile"] >= 0].sum()) or 1.0
     alt = (f"Map of {len(areas):,} small areas in nine classes of {need_title} (need) by "
-           f"{provision_title} (provision). {hot:,} areas, home to "
-           f"{100 * hot_people / total:.0f}% of residents, combine high need with low "
-           f"provision (strong magenta).")
-    return MapLayer(records, legend, bounds, f"{need_title} × {provision_title}", alt)
+           f"{provision_title} (provision). {int(hot.sum()):,} areas, home to "
+           f"{100 * float(population[hot].sum()) / total:.0f}% of residents, combine high "
+           f"need with low provision (strong magenta).")
+    return build_layer(areas, attributes, legend=legend,
+                       title=f"{need_title} × {provision_title}", alt_text=alt,
+                       detail_columns=("n", "l"))
 
 
 def service_points(facilities: pd.DataFrame, bounds: tuple[float, float, float, float], *,

@@ -16,7 +16,14 @@ import pydeck as pdk
 import streamlit as st
 
 from analysis.exports import to_csv_bytes, to_geojson_bytes, to_xlsx_bytes
-from analysis.maps import Legend, MapLayer
+from analysis.maps import (
+    BIVARIATE_COLOURS,
+    Legend,
+    MapLayer,
+    bivariate_labels,
+    fill_expression,
+    hex_to_rgb,
+)
 from analysis.sources import ATTRIBUTION, OGL_URL
 
 MAP_HEIGHT = 560
@@ -54,18 +61,60 @@ def legend_html(title: str, legend: Legend) -> str:
             f"<strong>{html.escape(title)}</strong><br/>{swatches}</div>")
 
 
+def deck_coordinates(origin: tuple[float, float], precision: int) -> dict:
+    """deck.gl properties that place ``analysis.maps.polygon_records`` polygons: flat XY
+    integer offsets from ``origin`` in units of 10^-precision degrees.
+
+    String values are quoted because pydeck otherwise turns strings into JS expressions.
+    """
+    scale = 10.0 ** -precision
+    return {
+        "coordinate_system": "'lnglat-offsets'",
+        "coordinate_origin": [origin[0], origin[1]],
+        "model_matrix": [scale, 0, 0, 0, 0, scale, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1],
+        "position_format": "'XY'",
+    }
+
+
+def bivariate_legend_html() -> str:
+    """The 3 × 3 legend square: need rises upwards, provision to the right; every cell is
+    labelled in words."""
+    labels = bivariate_labels()
+    cells = []
+    for need in (2, 1, 0):
+        for provision in (0, 1, 2):
+            r, g, b = hex_to_rgb(BIVARIATE_COLOURS[need][provision])
+            ink = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 150 else "black"
+            cells.append(
+                f'<div style="background:rgb({r},{g},{b});color:{ink};padding:6px;'
+                f'font-size:0.75rem;min-height:2.6em">{html.escape(labels[need][provision])}'
+                "</div>")
+    return (
+        '<div role="group" aria-label="Legend: need rises upwards, provision to the right" '
+        'style="display:grid;grid-template-columns:auto repeat(3,minmax(0,150px));gap:2px;'
+        'align-items:stretch">'
+        '<div style="writing-mode:vertical-rl;transform:rotate(180deg);text-align:center;'
+        'font-size:0.8rem;grid-row:span 3">need →</div>'
+        + "".join(cells[0:3]) + "".join(cells[3:6]) + "".join(cells[6:9])
+        + '<div></div><div style="grid-column:span 3;text-align:center;font-size:0.8rem">'
+        "provision →</div></div>")
+
+
 def polygon_layer(layer: MapLayer, layer_id: str = "areas") -> pdk.Layer:
+    """deck.gl polygons of a map layer, coloured from the legend by class index."""
     return pdk.Layer(
         "PolygonLayer",
         id=layer_id,
         data=layer.records,
-        get_polygon="polygon",
-        get_fill_color="f",
+        get_polygon="g",
+        get_fill_color=fill_expression(layer.legend.colours),
         get_line_color=[255, 255, 255, 80],
         line_width_min_pixels=0.3,
-        stroked=True,
+        # outlines of a whole country's LSOAs would wash the cities out to white
+        stroked=layer.detailed,
         pickable=True,
         auto_highlight=True,
+        **deck_coordinates(layer.origin, layer.precision),
     )
 
 

@@ -7,13 +7,12 @@ import html
 import altair as alt
 import numpy as np
 import pandas as pd
-import pydeck as pdk
 import streamlit as st
 
 from analysis.equity import fitted_band, funnel_statistic
-from analysis.maps import Legend, map_records
+from analysis.maps import Legend, build_layer
 from analysis.spatial import CLUSTER_LABELS
-from dashboard.components import chart_with_text, deck_map, legend_html
+from dashboard.components import chart_with_text, deck_map, legend_html, polygon_layer
 from dashboard.state import (
     DEFAULT_NEED,
     DEFAULT_PROVISION,
@@ -171,18 +170,17 @@ if st.toggle("Find clusters (bivariate local Moran's I)", key="lisa_on",
     clusters = clusters_of(area.country, area.code, need_id, provision_id)
     shapes = study_area_shapes(area.country, area.code).loc[clusters.index]
     labels = clusters["cluster"].astype(str)
-    attributes = pd.DataFrame({
-        "c": shapes.index.astype(str), "n": shapes.iloc[:, 1].astype(str), "k": labels,
-        "f": labels.map(lambda label: list(CLUSTER_COLOURS.get(label, (200, 200, 200))))},
-        index=shapes.index)
-    records, bounds = map_records(shapes, attributes)
-    deck_map([pdk.Layer("PolygonLayer", id="clusters", data=records, get_polygon="polygon",
-                        get_fill_color="f", get_line_color=[255, 255, 255, 60],
-                        line_width_min_pixels=0.3, stroked=True, pickable=True)],
-             bounds, "<b>{n}</b> ({c})<br/>{k}", key="lisa_map")
     counts = labels.value_counts()
     legend = Legend(tuple(f"{label} ({counts.get(label, 0):,})" for label in CLUSTER_LABELS),
                     tuple(CLUSTER_COLOURS[label] for label in CLUSTER_LABELS))
+    attributes = pd.DataFrame({
+        "c": shapes.index.astype(str), "n": shapes.iloc[:, 1].astype(str), "l": labels,
+        "k": labels.map({label: i for i, label in enumerate(CLUSTER_LABELS)}).fillna(-1)
+        .astype(int)}, index=shapes.index)
+    layer = build_layer(shapes, attributes, legend=legend, title="Cluster",
+                        alt_text="Map of cluster types", detail_columns=("n",))
+    deck_map([polygon_layer(layer, "clusters")], layer.bounds,
+             "<b>{n}</b> ({c})<br/>{l}", key="lisa_map")
     st.markdown(legend_html("Cluster", legend), unsafe_allow_html=True)
     hot = int(counts.get("High need, low provision", 0))
     st.markdown(

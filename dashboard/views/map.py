@@ -11,6 +11,7 @@ import streamlit as st
 from analysis.maps import SCHEMES, bivariate_layer, choropleth_layer, service_points
 from analysis.services import load_gp_practices, load_stroke_units
 from dashboard.components import (
+    bivariate_legend_html,
     deck_map,
     geojson_download,
     legend_html,
@@ -57,7 +58,7 @@ if mode == "single":
         decimals=meta.decimals,
         extra={"d": frame["deprivation_decile"].astype("string").fillna("no data")})
     tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{html.escape(meta.title)}: {{v}} "
-               f"{html.escape(meta.unit)}<br/>Class: {{k}}<br/>Deprivation decile: {{d}}")
+               f"{html.escape(meta.unit)}<br/>Deprivation decile: {{d}}")
     st.caption(html.escape(meta.description))
     table = frame[["code", "name", "population", "deprivation_decile", indicator_id]]
     vintage = f"{meta.title}: {meta.period} ({meta.source})"
@@ -79,7 +80,7 @@ else:
         need_higher_is_worse=need.polarity != "higher_is_better",
         provision_higher_is_better=provision.polarity != "higher_is_worse",
         need_decimals=need.decimals, provision_decimals=provision.decimals)
-    tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{{k}}<br/>{html.escape(need.title)}: {{v}}<br/>"
+    tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{{l}}<br/>{html.escape(need.title)}: {{v}}<br/>"
                f"{html.escape(provision.title)}: {{w}}")
     table = frame[["code", "name", "population", "deprivation_decile", need_id,
                    provision_id]]
@@ -87,7 +88,7 @@ else:
 
 layers = [polygon_layer(layer)]
 # deck.gl has one tooltip template for all layers; points fill the polygon-only fields
-POINT_BLANKS = {"v": "", "w": "", "k": "", "d": ""}
+POINT_BLANKS = {"v": "", "w": "", "l": "", "d": ""}
 if area.country == "england":
     with st.sidebar:
         st.subheader("Services")
@@ -115,13 +116,7 @@ if area.country == "england":
 
 event = deck_map(layers, layer.bounds, tooltip, key="main_map", selectable=True)
 if mode == "bivariate":
-    grid = "".join(
-        f'<div style="background:rgb{colour};padding:6px;font-size:0.75rem;'
-        f'color:{"white" if sum(colour) < 380 else "black"}">{html.escape(label)}</div>'
-        for label, colour in zip(layer.legend.labels, layer.legend.colours, strict=True))
-    st.markdown(f'<div role="group" aria-label="Bivariate legend" style="display:grid;'
-                f'grid-template-columns:repeat(3,minmax(0,160px));gap:2px">{grid}</div>',
-                unsafe_allow_html=True)
+    st.markdown(bivariate_legend_html(), unsafe_allow_html=True)
 else:
     st.markdown(legend_html(layer.title, layer.legend), unsafe_allow_html=True)
 st.caption(layer.alt_text + " Click an area to open its profile.")

@@ -47,7 +47,7 @@ if provision_id:
               delta_color="normal" if meta.polarity == "higher_is_better" else "inverse",
               help=meta.description)
     panel = panel_of(area.country, area.code, DEFAULT_NEED[area.country], provision_id)
-    direction = {"inverse_care": "Inverse care", "pro_need": "Provision follows need",
+    direction = {"inverse_care": "Inverse care", "pro_need": "Follows need",
                  "no_clear_relationship": "No clear pattern"}[panel.test.direction]
     c4.metric("Inverse care law test", direction,
               help="Provision per head regressed on need (IMD 2025 score) across the area's "
@@ -55,7 +55,7 @@ if provision_id:
     low, high = panel.test.slope_per_sd_ci
     st.info(
         f"**Verdict:** {panel.test.verdict} For each standard deviation of higher need, "
-        f"{meta.title.lower()} changes by {panel.test.slope_per_sd:+,.1f} {meta.unit} "
+        f"{meta.title} changes by {panel.test.slope_per_sd:+,.1f} {meta.unit} "
         f"(95% CI {low:+,.1f} to {high:+,.1f}), across {panel.test.n:,} small areas."
     )
 else:
@@ -66,7 +66,7 @@ else:
 layer = deprivation_map(area.country, area.code)
 st.subheader(f"{layer.title} of each small area")
 deck_map([polygon_layer(layer)], layer.bounds,
-         "<b>{n}</b> ({c})<br/>Decile: {k}<br/>Population: {p}", key="overview_map")
+         "<b>{n}</b> ({c})<br/>Decile: {v}<br/>Population: {p}", key="overview_map")
 st.markdown(legend_html(layer.title, layer.legend), unsafe_allow_html=True)
 st.caption(layer.alt_text)
 with st.expander("Decile table (text alternative to the map)"):
