@@ -7,10 +7,12 @@ missing or corrupt file without touching the real one.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -18,10 +20,34 @@ import pyarrow.parquet as pq
 
 DATA_DIR_ENV = "FAIRSHARE_DATA_DIR"
 _PACKAGE_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+T = TypeVar("T")
 
 
 class DataFileError(RuntimeError):
     """A data file is missing, unreadable or does not have the expected columns."""
+
+
+def data_cache(maxsize: int = 8) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Memoise a loader of embedded data, keyed by its arguments *and* the data directory.
+
+    Pointing ``FAIRSHARE_DATA_DIR`` elsewhere (tests with a damaged copy, a second
+    deployment) therefore never serves tables read from another directory. The wrapper has
+    ``cache_clear()`` like ``functools.lru_cache``.
+    """
+
+    def decorator(loader: Callable[..., T]) -> Callable[..., T]:
+        @functools.lru_cache(maxsize=maxsize)
+        def keyed(root: str, *args: Any) -> T:
+            return loader(*args)
+
+        @functools.wraps(loader)
+        def wrapper(*args: Any) -> T:
+            return keyed(str(data_dir()), *args)
+
+        wrapper.cache_clear = keyed.cache_clear  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
 
 
 def data_dir() -> Path:

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from analysis.datastore import parquet_columns, read_geoparquet, read_parquet
+from analysis.datastore import data_cache, parquet_columns, read_geoparquet, read_parquet
 
 Country = Literal["england", "scotland"]
 Aggregation = Literal["sum", "population_weighted_mean", "ratio", "none"]
@@ -130,7 +129,7 @@ def spec_for(country: str) -> PackSpec:
         ) from None
 
 
-@lru_cache(maxsize=4)
+@data_cache(maxsize=4)
 def load_pack_table(country: str) -> pd.DataFrame:
     """The pack's attribute table (codes, names, population) without polygons.
 
@@ -142,7 +141,7 @@ def load_pack_table(country: str) -> pd.DataFrame:
     return frame.set_index(spec.small_area.code_column, drop=False)
 
 
-@lru_cache(maxsize=4)
+@data_cache(maxsize=4)
 def load_pack(country: str):
     """The pack as a GeoDataFrame (EPSG:4326), indexed by small-area code. Cached; read-only."""
     spec = spec_for(country)

@@ -25,12 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from analysis.datastore import read_parquet
+from analysis.datastore import data_cache, read_parquet
 from analysis.util import members
 
 LOOKUP_FILE = "geography/lsoa11_lsoa21.parquet"
@@ -65,7 +64,7 @@ class ConversionReport:
         return text
 
 
-@lru_cache(maxsize=1)
+@data_cache(maxsize=1)
 def load_lookup() -> pd.DataFrame:
     """The embedded LSOA 2011 ↔ 2021 lookup with apportioning weights (England only).
 

@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pandas as pd
 
-from analysis.datastore import read_parquet
+from analysis.datastore import data_cache, read_parquet
 from analysis.geography import UnknownAreaError, resolve_area
 from analysis.gp_payments import with_patient_rates
 
 
-@lru_cache(maxsize=1)
+@data_cache(maxsize=1)
 def load_gp_practices() -> pd.DataFrame:
     """GP practices of July 2023 with location, list size, sub-ICB/ICB and 2022-23 payments."""
     return read_parquet("services/gp_practices.parquet")
 
 
-@lru_cache(maxsize=1)
+@data_cache(maxsize=1)
 def load_stroke_units() -> pd.DataFrame:
     """Acute stroke units (England and Wales) with thrombolysis/thrombectomy flags."""
     return read_parquet("services/stroke_units.parquet")
 
 
-@lru_cache(maxsize=1)
+@data_cache(maxsize=1)
 def load_gp_payments() -> pd.DataFrame:
     """NHS Payments to General Practice 2014-15 … 2022-23, practice × year, with per-patient
     rates (NaN for practices without patients)."""
     return with_patient_rates(read_parquet("services/gp_payments.parquet"))
 
 
-@lru_cache(maxsize=1)
+@data_cache(maxsize=1)
 def load_practice_imd() -> pd.DataFrame:
     """Practice population IMD scores (Fingertips 93553): practice_code, imd_year, imd_score."""
     return read_parquet("services/gp_practice_imd.parquet")

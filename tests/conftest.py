@@ -13,21 +13,26 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"
 
 
+def clear_streamlit_caches() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
 @pytest.fixture
 def data_copy(tmp_path, monkeypatch) -> Path:
-    """A private copy of the embedded data that a test may damage; the engine points at it."""
-    from analysis import geography, indicators, lsoa_conversion
+    """A private copy of the embedded data that a test may damage; the engine points at it.
 
+    Engine caches are keyed by the data directory; the dashboard's Streamlit caches are not
+    (a deployment has one), so they are emptied before and after.
+    """
     target = tmp_path / "data"
     shutil.copytree(DATA, target)
     monkeypatch.setenv(datastore.DATA_DIR_ENV, str(target))
-    caches = [geography.load_pack_table, geography.load_pack, lsoa_conversion.load_lookup,
-              indicators.default_registry]
-    for cache in caches:
-        cache.cache_clear()
+    clear_streamlit_caches()
     yield target
-    for cache in caches:
-        cache.cache_clear()
+    clear_streamlit_caches()
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

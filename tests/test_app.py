@@ -59,10 +59,6 @@ def test_switching_country_to_scotland():
 
 
 def test_missing_data_shows_an_error_not_a_traceback(data_copy):
-    import streamlit as st
-
-    st.cache_data.clear()
-    st.cache_resource.clear()
     (data_copy / "indicators" / "imd2025_decile" / "data.parquet").unlink()
     at = run_app("E08000010")
     assert not at.exception
