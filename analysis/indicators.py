@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from analysis.datastore import DataFileError, data_dir
+from analysis.datastore import DataFileError, data_cache, data_dir
 
 Kind = Literal["need", "provision", "outcome", "context"]
 Polarity = Literal["higher_is_better", "higher_is_worse", "neutral"]
@@ -37,6 +37,13 @@ VALUE_COLUMNS: tuple[str, ...] = (
 )
 INDICATOR_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 INDICATORS_DIR = "indicators"
+COLUMN_KEYS: tuple[str, ...] = (
+    "area_code_column", "value_column", "numerator_column", "denominator_column",
+    "lower_ci_column", "upper_ci_column",
+)
+# A package renamed aside while ``fairshare indicators add --replace`` swaps in the new one
+# (analysis.indicator_io); read in place of ``<id>/`` if a crash left ``<id>/`` missing.
+REPLACED_PREFIX = ".replaced-"
 
 
 class IndicatorError(ValueError):
@@ -63,6 +70,13 @@ class IndicatorMeta:
     aggregation: str = "population_weighted_mean"
     decimals: int = 1
     notes: str = ""
+    # Optional names of the source file's columns (readers fall back to common spellings)
+    area_code_column: str = ""
+    value_column: str = ""
+    numerator_column: str = ""
+    denominator_column: str = ""
+    lower_ci_column: str = ""
+    upper_ci_column: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -106,8 +120,14 @@ class IndicatorMeta:
         return cls(**values, extra=extra)
 
     def to_mapping(self) -> dict[str, Any]:
-        """Plain mapping for YAML/JSON (``extra`` keys flattened back in)."""
-        out = {k: v for k, v in asdict(self).items() if k != "extra"}
+        """Plain mapping for YAML/JSON (``extra`` keys flattened back in).
+
+        Column-name keys are left out when empty, so packages without them stay unchanged.
+        """
+        out = {
+            k: v for k, v in asdict(self).items()
+            if k != "extra" and not (k in COLUMN_KEYS and not v)
+        }
         out.update(dict(self.extra))
         return out
 
@@ -154,7 +174,7 @@ def validate_values(data: pd.DataFrame, *, origin: str) -> pd.DataFrame:
     return data
 
 
-def _read_package(folder: Path) -> IndicatorMeta:
+def _read_package(folder: Path, expected_id: str | None = None) -> IndicatorMeta:
     import yaml
 
     meta_file = folder / "indicator.yaml"
@@ -163,7 +183,8 @@ def _read_package(folder: Path) -> IndicatorMeta:
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise IndicatorError(f"{meta_file}: unreadable metadata: {exc}") from exc
     meta = IndicatorMeta.from_mapping(raw, origin=str(meta_file))
-    if meta.id != folder.name:
+    expected = folder.name if expected_id is None else expected_id
+    if meta.id != expected:
         raise IndicatorError(f"{meta_file}: id {meta.id!r} differs from its folder {folder.name!r}")
     return meta
 
@@ -201,13 +222,29 @@ class IndicatorRegistry:
     def _scan(self) -> None:
         if not self.root.is_dir():
             raise DataFileError(f"Indicator registry {self.root} is missing")
+        set_aside: list[Path] = []
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
             if folder.name.startswith("."):
-                continue  # staging folders of an interrupted atomic add
+                # staging folders of an interrupted atomic add; packages set aside by a replace
+                if folder.name.startswith(REPLACED_PREFIX):
+                    set_aside.append(folder)
+                continue
             try:
                 meta = _read_package(folder)
             except IndicatorError as exc:
                 self._errors.append(str(exc))
+                continue
+            self._meta[meta.id] = meta
+            self._folders[meta.id] = folder
+        for folder in set_aside:
+            # ".replaced-<id>-<token>": a replace was interrupted between its two renames;
+            # serve the previous package until the next add/remove puts it back in place
+            indicator_id = folder.name[len(REPLACED_PREFIX):].rpartition("-")[0]
+            if indicator_id in self._meta or not INDICATOR_ID.match(indicator_id):
+                continue
+            try:
+                meta = _read_package(folder, expected_id=indicator_id)
+            except IndicatorError:
                 continue
             self._meta[meta.id] = meta
             self._folders[meta.id] = folder
@@ -281,7 +318,7 @@ def _cached_data(folder: str, mtime: float) -> pd.DataFrame:
     return read_indicator_data(Path(folder))
 
 
-@lru_cache(maxsize=1)
+@data_cache(maxsize=2)
 def default_registry() -> IndicatorRegistry:
     """The shipped registry (shared, read-only; sessions copy it to add uploads)."""
     return IndicatorRegistry()
