@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from analysis.cli_indicators import indicators_app
 from analysis.datastore import DataFileError
 from analysis.geography import EmptySelectionError, UnknownAreaError
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 data_app = typer.Typer(help="Build or inspect the embedded dataset.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+app.add_typer(indicators_app, name="indicators")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -194,6 +196,41 @@ def access(
         for label, row in table.iterrows():
             typer.echo(f"  {label!s:>4}  {100 * row['share_beyond_30']:5.1f}%  "
                        f"{100 * row['share_beyond_60']:5.1f}%")
+
+
+@app.command()
+def allocate(
+    scenario: Path = typer.Argument(..., help="Scenario JSON, e.g. "
+                                    "data/scenarios/gp-funding-toward-need.json"),
+    out: Path | None = typer.Option(None, help="Write the per-area result to this CSV."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Run an allocation scenario: move resources toward need within pace limits."""
+    from analysis.allocation import ScenarioInfeasible, run_scenario_file
+
+    if not scenario.is_file():
+        _fail(f"Scenario file {scenario} not found")
+    try:
+        result = run_scenario_file(scenario, out)
+    except ScenarioInfeasible as exc:
+        _fail(f"The scenario's constraints cannot all hold:\n{exc}")
+        return
+    except (ValueError, DataFileError, OSError) as exc:
+        _fail(f"{scenario}: {exc}")
+        return
+    summary = result.summary()
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{summary['title'] or summary['scenario']}")
+    typer.echo(f"  areas {summary['areas']:,}; budget £{summary['budget']:,.0f}; allocated "
+               f"£{summary['total_allocated']:,.0f}")
+    typer.echo(f"  winners {summary['winners']:,}; losers {summary['losers']:,}")
+    typer.echo(f"  concentration index against need: {summary['concentration_index_before']:+.4f}"
+               f" before, {summary['concentration_index_after']:+.4f} after "
+               "(negative = concentrated where need is higher)")
+    if out is not None:
+        typer.echo(f"  per-area result written to {out}")
 
 
 @app.command()

@@ -460,3 +460,49 @@ def service_points(facilities: pd.DataFrame, bounds: tuple[float, float, float, 
         "c": shown[kind_column].astype(str) if kind_column else "",
     }).reset_index(drop=True)
     return escape_text_columns(records)
+
+
+# ColorBrewer PuOr (Brewer 2003), colour-blind safe: orange = loss, purple = gain.
+CHANGE_BREAKS = (-10.0, -5.0, -1.0, 1.0, 5.0, 10.0)
+CHANGE_COLOURS = ("#b35806", "#f1a340", "#fee0b6", "#f7f7f7", "#d8daeb", "#998ec3", "#542788")
+
+
+def change_legend() -> Legend:
+    """Legend of % change classes, largest loss first."""
+    edges = ("", *(f"{b:+g}%" for b in CHANGE_BREAKS), "")
+    labels = []
+    for i in range(len(CHANGE_COLOURS)):
+        lo, hi = edges[i], edges[i + 1]
+        labels.append(f"below {hi}" if not lo else f"{lo} or more" if not hi else
+                      f"{lo} to {hi}")
+    labels[3] = "within ±1% (about unchanged)"
+    return Legend(tuple(labels), tuple(hex_to_rgb(c) for c in CHANGE_COLOURS))
+
+
+def change_classes(change_pct: pd.Series) -> pd.Series:
+    """Class index of each % change in :data:`CHANGE_BREAKS` (-1 where missing)."""
+    values = change_pct.astype(float)
+    index = pd.Series(np.searchsorted(CHANGE_BREAKS, values.fillna(0), side="right"),
+                      index=values.index)
+    return index.where(values.notna(), -1).astype(int)
+
+
+def change_layer(areas, change_pct: pd.Series, allocation_text: pd.Series, *,
+                 title: str, area_names: pd.Series | None = None) -> MapLayer:
+    """Small areas coloured by the % change of the area they belong to (diverging).
+
+    ``change_pct`` and ``allocation_text`` are indexed like ``areas`` (the caller maps each
+    small area to its parent's change); ``area_names`` labels the parent in the tooltip.
+    """
+    classes = change_classes(change_pct)
+    attributes = pd.DataFrame({
+        "c": areas.index.astype(str),
+        "n": (area_names if area_names is not None else areas.iloc[:, 1]).astype(str),
+        "v": change_pct.map(lambda v: "no data" if pd.isna(v) else f"{v:+.1f}%"),
+        "w": allocation_text, "k": classes}, index=areas.index)
+    gains, losses = int((change_pct > 1).sum()), int((change_pct < -1).sum())
+    alt = (f"Map of {len(areas):,} small areas coloured by the % change in {title}: "
+           f"{gains:,} in areas that gain more than 1%, {losses:,} in areas that lose more "
+           "than 1% (purple gain, orange loss).")
+    return build_layer(areas, attributes, legend=change_legend(), title=title, alt_text=alt,
+                       detail_columns=("n", "w"))

@@ -30,6 +30,9 @@ PAGES = [
             url_path="gp-funding"),
     st.Page(str(PAGES_DIR / "profile.py"), title="Area profile", icon="📋",
             url_path="profile"),
+    st.Page(str(PAGES_DIR / "allocation.py"), title="Allocation modeller", icon="🔀",
+            url_path="allocation"),
+    st.Page(str(PAGES_DIR / "add_data.py"), title="Add data", icon="➕", url_path="add-data"),
 ]
 
 page = st.navigation(PAGES)

@@ -67,10 +67,44 @@ def deprivation_map(country: str, area_code: str | None) -> MapLayer:
     return deprivation_layer(country, area_code, shared_registry())
 
 
+# -- indicators uploaded in this session -------------------------------------------------
+# Uploads live in st.session_state only. Results that involve them are computed for the
+# session and never enter a cross-session cache.
+
+
+def session_uploads() -> dict:
+    """Indicators this session has uploaded (id → Indicator)."""
+    return st.session_state.setdefault("uploaded_indicators", {})
+
+
+def session_registry() -> IndicatorRegistry:
+    """The shipped indicators plus this session's uploads (one registry per session)."""
+    registry = st.session_state.get("session_registry")
+    if registry is None:
+        registry = IndicatorRegistry()
+        st.session_state["session_registry"] = registry
+    for indicator in session_uploads().values():
+        if indicator.meta.id not in registry.ids():
+            registry.add_session_indicator(indicator)
+    return registry
+
+
+def _uses_uploads(*indicator_ids: str) -> bool:
+    uploads = session_uploads()
+    return any(i in uploads for i in indicator_ids)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
+def _shared_area_frame(country: str, area_code: str | None, indicator_ids: tuple[str, ...]
+                       ) -> pd.DataFrame:
+    return study_area_frame(country, area_code, list(indicator_ids), shared_registry())
+
+
 def area_frame(country: str, area_code: str | None, indicator_ids: tuple[str, ...]
                ) -> pd.DataFrame:
-    return study_area_frame(country, area_code, list(indicator_ids), shared_registry())
+    if _uses_uploads(*indicator_ids):
+        return study_area_frame(country, area_code, list(indicator_ids), session_registry())
+    return _shared_area_frame(country, area_code, indicator_ids)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -80,9 +114,16 @@ def study_area_shapes(country: str, area_code: str | None):
 
 
 @st.cache_data(show_spinner="Testing for the inverse care law…", max_entries=32)
+def _shared_panel(country: str, area_code: str | None, need_id: str, provision_id: str
+                  ) -> EquityPanel:
+    return equity_panel(country, area_code, need_id, provision_id, shared_registry())
+
+
 def panel_of(country: str, area_code: str | None, need_id: str, provision_id: str
              ) -> EquityPanel:
-    return equity_panel(country, area_code, need_id, provision_id, shared_registry())
+    if _uses_uploads(need_id, provision_id):
+        return equity_panel(country, area_code, need_id, provision_id, session_registry())
+    return _shared_panel(country, area_code, need_id, provision_id)
 
 
 @st.cache_data(show_spinner="Building the area profile…", max_entries=32)
@@ -91,7 +132,8 @@ def profile_of(area_code: str) -> pd.DataFrame:
 
 
 def choices(country: str, kinds: tuple[str, ...] | None = None) -> list[IndicatorMeta]:
-    return indicator_choices(shared_registry(), country, kinds)
+    """Mappable indicators, this session's uploads included."""
+    return indicator_choices(session_registry(), country, kinds)
 
 
 # -- state that survives page switches and lives in the URL -----------------------------
@@ -175,24 +217,43 @@ def study_area_picker() -> StudyArea:
     return area
 
 
-@st.cache_data(show_spinner="Finding spatial clusters…", max_entries=16)
-def clusters_of(country: str, area_code: str | None, need_id: str, provision_id: str
-                ) -> pd.DataFrame:
-    """Cluster label per small area (and the permutations used) for the LISA map."""
+def _clusters(country: str, area_code: str | None, need_id: str, provision_id: str,
+              registry: IndicatorRegistry) -> pd.DataFrame:
     from analysis.equity import need_provision_clusters
 
-    result = need_provision_clusters(country, area_code, need_id, provision_id,
-                                     shared_registry())
+    result = need_provision_clusters(country, area_code, need_id, provision_id, registry)
     table = result.table[["cluster", "p_value"]].copy()
     table.attrs["permutations"] = result.permutations
     return table
 
 
+@st.cache_data(show_spinner="Finding spatial clusters…", max_entries=16)
+def _shared_clusters(country: str, area_code: str | None, need_id: str, provision_id: str
+                     ) -> pd.DataFrame:
+    return _clusters(country, area_code, need_id, provision_id, shared_registry())
+
+
+def clusters_of(country: str, area_code: str | None, need_id: str, provision_id: str
+                ) -> pd.DataFrame:
+    """Cluster label per small area (and the permutations used) for the LISA map."""
+    if _uses_uploads(need_id, provision_id):
+        return _clusters(country, area_code, need_id, provision_id, session_registry())
+    return _shared_clusters(country, area_code, need_id, provision_id)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
-def funnel_of(country: str, area_code: str | None, indicator_id: str):
+def _shared_funnel(country: str, area_code: str | None, indicator_id: str):
     from analysis.equity import indicator_funnel
 
     return indicator_funnel(country, area_code, indicator_id, shared_registry())
+
+
+def funnel_of(country: str, area_code: str | None, indicator_id: str):
+    if _uses_uploads(indicator_id):
+        from analysis.equity import indicator_funnel
+
+        return indicator_funnel(country, area_code, indicator_id, session_registry())
+    return _shared_funnel(country, area_code, indicator_id)
 
 
 @st.cache_data(show_spinner="Summing GP payments…", max_entries=32)
@@ -204,3 +265,39 @@ def gp_funding_trend(area_code: str | None, include_dispensing: bool) -> pd.Data
     return funding_by_deprivation_all_years(
         load_gp_payments(), load_practice_imd(), include_dispensing=include_dispensing,
         practices=practices_in_area(area_code))
+
+
+@st.cache_data(show_spinner=False)
+def scenario_files() -> dict[str, str]:
+    """The ready-made scenarios shipped in ``data/scenarios`` (name → JSON text)."""
+    from analysis.datastore import data_dir
+
+    folder = data_dir() / "scenarios"
+    return {path.stem: path.read_text(encoding="utf-8")
+            for path in sorted(folder.glob("*.json"))}
+
+
+@st.cache_data(show_spinner="Solving the allocation…", max_entries=16)
+def _shared_allocation(scenario_json: str):
+    from analysis.allocation import Scenario, allocate
+
+    return allocate(Scenario.from_json(scenario_json), registry=shared_registry())
+
+
+def allocation_of(scenario_json: str, indicator_ids: tuple[str, ...] = ()):
+    """Run a scenario given as JSON text (the cache key is the full scenario); scenarios
+    that use this session's uploads are solved for the session only."""
+    if _uses_uploads(*indicator_ids):
+        from analysis.allocation import Scenario, allocate
+
+        return allocate(Scenario.from_json(scenario_json), registry=session_registry())
+    return _shared_allocation(scenario_json)
+
+
+def small_area_changes_of(result):
+    """Each small area with its area's change, and the polygons to draw them."""
+    from analysis.allocation import small_area_changes
+
+    changes = small_area_changes(result)
+    shapes = study_area_shapes("england", None).loc[changes.index]
+    return changes, shapes
