@@ -79,3 +79,39 @@ def test_access_gp_writes_an_attributed_csv(tmp_path):
 def test_access_rejects_unknown_service():
     result = runner.invoke(app, ["access", "--service", "dentists"])
     assert result.exit_code == 1 and "gp, stroke" in result.output
+
+
+def test_allocate_default_gp_scenario_json(tmp_path):
+    from tests.conftest import REPO
+
+    out = tmp_path / "result.csv"
+    result = runner.invoke(app, ["allocate", str(REPO / "data" / "scenarios" /
+                                                 "gp-funding-toward-need.json"),
+                                 "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["areas"] == 6_669
+    assert abs(summary["total_allocated"] - summary["budget"]) < 1.0
+    assert summary["winners"] == 3_872 and summary["losers"] == 2_586
+    assert summary["concentration_index_before"] > 0 > summary["concentration_index_after"]
+    text = out.read_text(encoding="utf-8-sig")
+    assert "Open Government Licence" in text and "area_code" in text
+
+
+def test_allocate_reports_a_bad_scenario(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": 1, "name": "x", "level": "icb", "alpha": 2}',
+                   encoding="utf-8")
+    result = runner.invoke(app, ["allocate", str(bad)])
+    assert result.exit_code == 1
+    assert "bad.json" in result.output and "Traceback" not in result.output
+    missing = runner.invoke(app, ["allocate", str(tmp_path / "nope.json")])
+    assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_indicators_commands_are_registered():
+    result = runner.invoke(app, ["indicators", "list"])
+    assert result.exit_code == 0, result.output
+    assert "imd2025_score" in result.output
+    shown = runner.invoke(app, ["indicators", "show", "iod2025_cidr"])
+    assert shown.exit_code == 0 and "Comparative illness" in shown.output
