@@ -59,7 +59,8 @@ def display_tolerance(bounds: tuple[float, float, float, float], *,
     """Simplification tolerance (degrees) for a view: its larger side ÷ ``pixels``.
 
     At the ~1,000 px width of a dashboard map the default removes detail smaller than half a
-    pixel; views of a whole country use 1,000 (one pixel), where LSOAs are a pixel or two.
+    pixel; views of a whole country use :data:`CROWDED_PIXELS`, where an LSOA is a pixel or
+    two across and its outline can't be seen anyway.
     """
     minx, miny, maxx, maxy = bounds
     return max(maxx - minx, maxy - miny) / pixels
@@ -255,6 +256,7 @@ def bivariate_classes(need: pd.Series, provision: pd.Series, population: pd.Seri
 
 
 DETAIL_LIMIT = 10_000  # above this many polygons, tooltips carry code and value only
+CROWDED_PIXELS = 700  # simplification of crowded views: features under ~1.5 px go
 
 
 @dataclass(frozen=True)
@@ -324,7 +326,7 @@ def build_layer(areas, attributes: pd.DataFrame, *, legend: Legend, title: str,
     precision = view_precision(bounds)
     origin = (round((bounds[0] + bounds[2]) / 2, precision),
               round((bounds[1] + bounds[3]) / 2, precision))
-    tolerance = display_tolerance(bounds, pixels=1000 if crowded else 2000)
+    tolerance = display_tolerance(bounds, pixels=CROWDED_PIXELS if crowded else 2000)
     records = polygon_records(areas.geometry, attributes, tolerance=tolerance,
                               precision=precision, origin=origin)
     return MapLayer(records, legend, bounds, title, alt_text, origin,  # type: ignore[arg-type]
@@ -416,12 +418,18 @@ def bivariate_layer(areas, need: pd.Series, provision: pd.Series, population: pd
     position = {cell: i for i, cell in enumerate(BIVARIATE_LEGEND_ORDER)}
     index = [position.get((a, b), -1)
              for a, b in zip(cells["need_tercile"], cells["provision_tercile"], strict=True)]
-    attributes = pd.DataFrame(
-        {"c": areas.index.astype(str), "n": areas.iloc[:, 1].astype(str),
-         "v": format_values(need, need_decimals),
-         "w": format_values(provision, provision_decimals),
-         "l": cells["cell"], "k": index},
-        index=areas.index)
+    need_text = format_values(need, need_decimals)
+    provision_text = format_values(provision, provision_decimals)
+    if len(areas) > DETAIL_LIMIT:
+        # one text field instead of two: at this size every key costs ~0.2 MB of payload
+        attributes = pd.DataFrame({"c": areas.index.astype(str),
+                                   "v": need_text + " / " + provision_text, "k": index},
+                                  index=areas.index)
+    else:
+        attributes = pd.DataFrame(
+            {"c": areas.index.astype(str), "n": areas.iloc[:, 1].astype(str), "v": need_text,
+             "w": provision_text, "l": cells["cell"], "k": index},
+            index=areas.index)
     labels = bivariate_labels()
     legend = Legend(tuple(labels[n][p] for n, p in BIVARIATE_LEGEND_ORDER),
                     tuple(hex_to_rgb(BIVARIATE_COLOURS[n][p])

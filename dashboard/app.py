@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -35,6 +36,7 @@ PAGES = [
     st.Page(str(PAGES_DIR / "add_data.py"), title="Add data", icon="➕", url_path="add-data"),
 ]
 
+started = time.perf_counter()
 page = st.navigation(PAGES)
 try:
     st.session_state["study_area"] = study_area_picker()
@@ -42,3 +44,5 @@ try:
 except (UnknownAreaError, EmptySelectionError, DataFileError) as exc:
     st.error(str(exc))
 attribution_footer()
+# server time of this run, read by benchmarks/bench_dashboard.py
+st.session_state["last_run_seconds"] = time.perf_counter() - started

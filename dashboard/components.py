@@ -146,19 +146,23 @@ def selected_code(event, layer_id: str = "areas") -> str | None:
 
 def table_downloads(frame: pd.DataFrame, name: str, *, vintage: str | None = None,
                     key: str) -> None:
-    """CSV and XLSX download buttons for a table (attributed, formula-injection safe)."""
+    """CSV and XLSX download buttons for a table (attributed, formula-injection safe).
+
+    Files are made only when a button is pressed (deferred ``data``), so a page rerun never
+    pays for writing a workbook nobody asked for.
+    """
     stem = slug(name)
     left, right = st.columns(2)
-    left.download_button("Download CSV", to_csv_bytes(frame, vintage=vintage),
+    left.download_button("Download CSV", lambda: to_csv_bytes(frame, vintage=vintage),
                          file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv")
     right.download_button(
-        "Download XLSX", to_xlsx_bytes(frame, sheet=stem[:31], vintage=vintage),
+        "Download XLSX", lambda: to_xlsx_bytes(frame, sheet=stem[:31], vintage=vintage),
         file_name=f"{stem}.xlsx", key=f"{key}_xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def geojson_download(geoframe, name: str, *, vintage: str | None, key: str) -> None:
-    st.download_button("Download GeoJSON", to_geojson_bytes(geoframe, vintage=vintage),
+    st.download_button("Download GeoJSON", lambda: to_geojson_bytes(geoframe, vintage=vintage),
                        file_name=f"{slug(name)}.geojson", mime="application/geo+json",
                        key=key)
 
@@ -183,13 +187,11 @@ def chart_with_text(chart: alt.Chart, *, reading: str, alt_text: str, data: pd.D
     with st.expander("Downloads"):
         spec = titled.properties(title=name).to_json()
         c1, c2 = st.columns(2)
-        if c1.toggle("Prepare PNG and SVG", key=f"{key}_render"):
-            c1.download_button("Download PNG", _render_chart(spec, "png"),
-                               file_name=f"{slug(name)}.png", mime="image/png",
-                               key=f"{key}_png")
-            c2.download_button("Download SVG", _render_chart(spec, "svg"),
-                               file_name=f"{slug(name)}.svg", mime="image/svg+xml",
-                               key=f"{key}_svg")
+        c1.download_button("Download PNG", lambda: _render_chart(spec, "png"),
+                           file_name=f"{slug(name)}.png", mime="image/png", key=f"{key}_png")
+        c2.download_button("Download SVG", lambda: _render_chart(spec, "svg"),
+                           file_name=f"{slug(name)}.svg", mime="image/svg+xml",
+                           key=f"{key}_svg")
         table_downloads(data, name, vintage=vintage, key=key)
 
 

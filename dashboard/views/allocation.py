@@ -136,8 +136,9 @@ else:
     layer = change_layer(shapes, changes["change_pct"],
                          changes["allocation"].map(lambda v: f"£{v:,.0f}"),
                          title="allocation", area_names=changes["area_name"])
-    deck_map([polygon_layer(layer)], layer.bounds, "<b>{n}</b><br/>Change: {v}<br/>{w}",
-             key="allocation_map")
+    deck_map([polygon_layer(layer)], layer.bounds,
+             "<b>{n}</b><br/>Change: {v}<br/>{w}" if layer.detailed
+             else "<b>{c}</b><br/>Change of its area: {v}", key="allocation_map")
     st.markdown(legend_html("Change in allocation", layer.legend), unsafe_allow_html=True)
     st.caption(layer.alt_text)
 

@@ -58,7 +58,8 @@ if mode == "single":
         decimals=meta.decimals,
         extra={"d": frame["deprivation_decile"].astype("string").fillna("no data")})
     tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{html.escape(meta.title)}: {{v}} "
-               f"{html.escape(meta.unit)}<br/>Deprivation decile: {{d}}")
+               f"{html.escape(meta.unit)}<br/>Deprivation decile: {{d}}" if layer.detailed else
+               f"<b>{{c}}</b><br/>{html.escape(meta.title)}: {{v}} {html.escape(meta.unit)}")
     st.caption(html.escape(meta.description))
     table = frame[["code", "name", "population", "deprivation_decile", indicator_id]]
     vintage = f"{meta.title}: {meta.period} ({meta.source})"
@@ -80,8 +81,12 @@ else:
         need_higher_is_worse=need.polarity != "higher_is_better",
         provision_higher_is_better=provision.polarity != "higher_is_worse",
         need_decimals=need.decimals, provision_decimals=provision.decimals)
-    tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{{l}}<br/>{html.escape(need.title)}: {{v}}<br/>"
-               f"{html.escape(provision.title)}: {{w}}")
+    if layer.detailed:
+        tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{{l}}<br/>{html.escape(need.title)}: {{v}}<br/>"
+                   f"{html.escape(provision.title)}: {{w}}")
+    else:
+        tooltip = (f"<b>{{c}}</b><br/>{html.escape(need.title)} / "
+                   f"{html.escape(provision.title)}: {{v}}")
     table = frame[["code", "name", "population", "deprivation_decile", need_id,
                    provision_id]]
     vintage = f"{need.title}: {need.period}; {provision.title}: {provision.period}"
