@@ -256,7 +256,7 @@ def bivariate_classes(need: pd.Series, provision: pd.Series, population: pd.Seri
 
 
 DETAIL_LIMIT = 10_000  # above this many polygons, tooltips carry code and value only
-CROWDED_PIXELS = 700  # simplification of crowded views: features under ~1.5 px go
+CROWDED_PIXELS = 600  # simplification of crowded views: features under ~1.7 px go
 
 
 @dataclass(frozen=True)
@@ -275,6 +275,16 @@ class MapLayer:
     alt_text: str
     origin: tuple[float, float] = (0.0, 0.0)
     precision: int = 5
+    code_prefix: str = ""
+
+    @property
+    def code_field(self) -> str:
+        """Tooltip template text that shows an area's full code."""
+        return f"{self.code_prefix}{{c}}"
+
+    def full_code(self, code: str) -> str:
+        """The full area code of a record's ``c``."""
+        return f"{self.code_prefix}{code}"
 
     @property
     def detailed(self) -> bool:
@@ -318,9 +328,15 @@ def build_layer(areas, attributes: pd.DataFrame, *, legend: Legend, title: str,
     polygon is a pixel or two and the legend carries the labels.
     """
     crowded = len(areas) > DETAIL_LIMIT
+    prefix = ""
     if crowded:
         attributes = attributes.drop(columns=[c for c in detail_columns
                                               if c in attributes.columns])
+        codes = attributes["c"].astype(str)
+        if codes.str[:3].nunique() == 1:
+            # "E01" on 33,755 records is 0.1 MB; the tooltip puts it back
+            prefix = codes.iloc[0][:3]
+            attributes = attributes.assign(c=codes.str[3:])
     attributes = escape_text_columns(attributes)
     bounds = tuple(float(b) for b in areas.total_bounds)
     precision = view_precision(bounds)
@@ -330,7 +346,7 @@ def build_layer(areas, attributes: pd.DataFrame, *, legend: Legend, title: str,
     records = polygon_records(areas.geometry, attributes, tolerance=tolerance,
                               precision=precision, origin=origin)
     return MapLayer(records, legend, bounds, title, alt_text, origin,  # type: ignore[arg-type]
-                    precision)
+                    precision, prefix)
 
 
 def format_values(values: pd.Series, decimals: int) -> pd.Series:
@@ -422,9 +438,12 @@ def bivariate_layer(areas, need: pd.Series, provision: pd.Series, population: pd
     provision_text = format_values(provision, provision_decimals)
     if len(areas) > DETAIL_LIMIT:
         # one text field instead of two: at this size every key costs ~0.2 MB of payload
-        attributes = pd.DataFrame({"c": areas.index.astype(str),
-                                   "v": need_text + " / " + provision_text, "k": index},
-                                  index=areas.index)
+        attributes = pd.DataFrame(
+            {"c": areas.index.astype(str),
+             "v": [f"{a:.{need_decimals}f}|{b:.{provision_decimals}f}"
+                   if pd.notna(a) and pd.notna(b) else "no data"
+                   for a, b in zip(need, provision, strict=True)],
+             "k": index}, index=areas.index)
     else:
         attributes = pd.DataFrame(
             {"c": areas.index.astype(str), "n": areas.iloc[:, 1].astype(str), "v": need_text,

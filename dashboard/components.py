@@ -133,15 +133,15 @@ def deck_map(layers: list[pdk.Layer], bounds: tuple[float, float, float, float],
     return None
 
 
-def selected_code(event, layer_id: str = "areas") -> str | None:
-    """The ``c`` (area code) of the object clicked on a selectable map, if any."""
+def selected_code(event, layer: MapLayer, layer_id: str = "areas") -> str | None:
+    """The full area code of the object clicked on a selectable map, if any."""
     if event is None:
         return None
     try:
         objects = event.selection.get("objects", {}).get(layer_id) or []
     except AttributeError:
         return None
-    return str(objects[0].get("c")) if objects else None
+    return layer.full_code(str(objects[0].get("c"))) if objects else None
 
 
 def table_downloads(frame: pd.DataFrame, name: str, *, vintage: str | None = None,

@@ -120,6 +120,7 @@ def test_whole_country_layer_drops_names_but_keeps_codes_and_values():
     assert not layer.detailed
     assert set(layer.records.columns) == {"c", "v", "k", "g"}
     assert layer.records["c"].nunique() == 33_755
+    assert layer.code_prefix == "E01" and layer.full_code("000001") == "E01000001"
     assert layer.precision == 3
 
 

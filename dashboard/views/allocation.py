@@ -138,7 +138,8 @@ else:
                          title="allocation", area_names=changes["area_name"])
     deck_map([polygon_layer(layer)], layer.bounds,
              "<b>{n}</b><br/>Change: {v}<br/>{w}" if layer.detailed
-             else "<b>{c}</b><br/>Change of its area: {v}", key="allocation_map")
+             else f"<b>{layer.code_field}</b><br/>Change of its area: {{v}}",
+             key="allocation_map")
     st.markdown(legend_html("Change in allocation", layer.legend), unsafe_allow_html=True)
     st.caption(layer.alt_text)
 

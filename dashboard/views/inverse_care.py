@@ -180,7 +180,8 @@ if st.toggle("Find clusters (bivariate local Moran's I)", key="lisa_on",
     layer = build_layer(shapes, attributes, legend=legend, title="Cluster",
                         alt_text="Map of cluster types", detail_columns=("n",))
     deck_map([polygon_layer(layer, "clusters")], layer.bounds,
-             "<b>{n}</b> ({c})<br/>{l}" if layer.detailed else "<b>{c}</b><br/>{l}",
+             "<b>{n}</b> ({c})<br/>{l}" if layer.detailed
+             else f"<b>{layer.code_field}</b><br/>{{l}}",
              key="lisa_map")
     st.markdown(legend_html("Cluster", legend), unsafe_allow_html=True)
     hot = int(counts.get("High need, low provision", 0))

@@ -59,7 +59,8 @@ if mode == "single":
         extra={"d": frame["deprivation_decile"].astype("string").fillna("no data")})
     tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{html.escape(meta.title)}: {{v}} "
                f"{html.escape(meta.unit)}<br/>Deprivation decile: {{d}}" if layer.detailed else
-               f"<b>{{c}}</b><br/>{html.escape(meta.title)}: {{v}} {html.escape(meta.unit)}")
+               f"<b>{layer.code_field}</b><br/>{html.escape(meta.title)}: {{v}} "
+               f"{html.escape(meta.unit)}")
     st.caption(html.escape(meta.description))
     table = frame[["code", "name", "population", "deprivation_decile", indicator_id]]
     vintage = f"{meta.title}: {meta.period} ({meta.source})"
@@ -85,7 +86,7 @@ else:
         tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{{l}}<br/>{html.escape(need.title)}: {{v}}<br/>"
                    f"{html.escape(provision.title)}: {{w}}")
     else:
-        tooltip = (f"<b>{{c}}</b><br/>{html.escape(need.title)} / "
+        tooltip = (f"<b>{layer.code_field}</b><br/>{html.escape(need.title)} | "
                    f"{html.escape(provision.title)}: {{v}}")
     table = frame[["code", "name", "population", "deprivation_decile", need_id,
                    provision_id]]
@@ -126,7 +127,7 @@ else:
     st.markdown(legend_html(layer.title, layer.legend), unsafe_allow_html=True)
 st.caption(layer.alt_text + " Click an area to open its profile.")
 
-clicked = selected_code(event)
+clicked = selected_code(event, layer)
 if clicked:
     st.session_state["profile_area"] = clicked
     st.switch_page("views/profile.py")

@@ -67,7 +67,7 @@ layer = deprivation_map(area.country, area.code)
 st.subheader(f"{layer.title} of each small area")
 deck_map([polygon_layer(layer)], layer.bounds,
          "<b>{n}</b> ({c})<br/>Decile: {v}<br/>Population: {p}" if layer.detailed
-         else "<b>{c}</b><br/>Decile: {v}", key="overview_map")
+         else f"<b>{layer.code_field}</b><br/>Decile: {{v}}", key="overview_map")
 st.markdown(legend_html(layer.title, layer.legend), unsafe_allow_html=True)
 st.caption(layer.alt_text)
 with st.expander("Decile table (text alternative to the map)"):
