@@ -18,22 +18,23 @@ from analysis.geography import EmptySelectionError, UnknownAreaError  # noqa: E4
 from dashboard.components import attribution_footer  # noqa: E402
 from dashboard.state import study_area_picker  # noqa: E402
 
-st.set_page_config(page_title="Fairshare", page_icon="⚖️", layout="wide")
+st.set_page_config(page_title="Fairshare", page_icon=":material/balance:", layout="wide")
 
 PAGES_DIR = ROOT / "dashboard" / "views"
 PAGES = [
-    st.Page(str(PAGES_DIR / "overview.py"), title="Overview", icon="🏠", url_path="overview",
-            default=True),
-    st.Page(str(PAGES_DIR / "map.py"), title="Map", icon="🗺️", url_path="map"),
-    st.Page(str(PAGES_DIR / "inverse_care.py"), title="Inverse care law", icon="⚖️",
-            url_path="inverse-care"),
-    st.Page(str(PAGES_DIR / "gp_funding.py"), title="GP funding", icon="💷",
+    st.Page(str(PAGES_DIR / "overview.py"), title="Overview", icon=":material/home:",
+            url_path="overview", default=True),
+    st.Page(str(PAGES_DIR / "map.py"), title="Map", icon=":material/map:", url_path="map"),
+    st.Page(str(PAGES_DIR / "inverse_care.py"), title="Inverse care law",
+            icon=":material/balance:", url_path="inverse-care"),
+    st.Page(str(PAGES_DIR / "gp_funding.py"), title="GP funding", icon=":material/payments:",
             url_path="gp-funding"),
-    st.Page(str(PAGES_DIR / "profile.py"), title="Area profile", icon="📋",
-            url_path="profile"),
-    st.Page(str(PAGES_DIR / "allocation.py"), title="Allocation modeller", icon="🔀",
-            url_path="allocation"),
-    st.Page(str(PAGES_DIR / "add_data.py"), title="Add data", icon="➕", url_path="add-data"),
+    st.Page(str(PAGES_DIR / "profile.py"), title="Area profile",
+            icon=":material/assignment:", url_path="profile"),
+    st.Page(str(PAGES_DIR / "allocation.py"), title="Allocation modeller",
+            icon=":material/swap_horiz:", url_path="allocation"),
+    st.Page(str(PAGES_DIR / "add_data.py"), title="Add data", icon=":material/upload_file:",
+            url_path="add-data"),
 ]
 
 started = time.perf_counter()

@@ -27,6 +27,11 @@ from analysis.maps import (
 from analysis.sources import ATTRIBUTION, OGL_URL
 
 MAP_HEIGHT = 560
+# An empty MapLibre style given inline. Without a style Streamlit asks Carto's servers for a
+# basemap; offline (or behind a strict firewall) that request stalls the map for seconds,
+# and the choropleth needs no basemap anyway.
+BLANK_MAP_STYLE = ('data:application/json,{"version":8,"sources":{},"layers":[{"id":"bg",'
+                   '"type":"background","paint":{"background-color":"#ffffff"}}]}')
 
 
 class CompactDeck(pdk.Deck):
@@ -123,7 +128,7 @@ def deck_map(layers: list[pdk.Layer], bounds: tuple[float, float, float, float],
     """Draw a deck.gl map fitted to ``bounds``; returns the selection event if selectable."""
     minx, miny, maxx, maxy = bounds
     view = pdk.data_utils.compute_view([[minx, miny], [maxx, maxy]])
-    deck = CompactDeck(layers=layers, initial_view_state=view, map_style=None,
+    deck = CompactDeck(layers=layers, initial_view_state=view, map_style=BLANK_MAP_STYLE,
                     tooltip={"html": tooltip_html,
                              "style": {"backgroundColor": "#1a1a1a", "color": "white"}})
     if selectable:
