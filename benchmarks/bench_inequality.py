@@ -3,8 +3,9 @@ the figures only; run with the project's Python:
 
     .venv/bin/python benchmarks/bench_inequality.py
 
-The "every measure" figure uses random arrays the size of England's 33,755 LSOAs (2021): it
-measures speed, not statistics.
+The "every measure" figure is taken on real indicators of England's 33,755 LSOAs (2021) from
+the embedded data (IMD 2025 score, stroke admissions, % disabled, GP funding within reach,
+comparative illness ratio) and, for comparison, on random arrays of the same size.
 """
 
 from __future__ import annotations
@@ -75,6 +76,30 @@ def synthetic_areas() -> dict[str, np.ndarray]:
     }
 
 
+def embedded_areas() -> dict[str, np.ndarray]:
+    """One real indicator of every kind for England's 33,755 LSOAs, from the embedded data."""
+    from analysis.explore import study_area_frame
+    from analysis.indicators import IndicatorRegistry
+
+    ids = ["imd2025_score", "stroke_admissions_per_1000", "census2021_disabled_pct",
+           "gp_access_funding_per_resident", "iod2025_cidr"]
+    frame = study_area_frame("england", None, ids, IndicatorRegistry()).dropna()
+    population = frame["population"].to_numpy(float)
+    decile = frame["deprivation_decile"].to_numpy(int)
+    return {
+        "score": frame["imd2025_score"].to_numpy(float),
+        "population": population,
+        "rate": np.clip(frame["stroke_admissions_per_1000"].to_numpy(float) * 100, 1e-3,
+                        None),  # per 100,000
+        "proportion": np.clip(frame["census2021_disabled_pct"].to_numpy(float) / 100, 1e-4,
+                              1 - 1e-4),
+        "quintile": (decile + 1) // 2,
+        "decile": decile,
+        "spend": frame["gp_access_funding_per_resident"].to_numpy(float) * population,
+        "need": population * frame["iod2025_cidr"].to_numpy(float) / 100,
+    }
+
+
 def every_measure(areas: dict[str, np.ndarray]) -> None:
     score, population, rate = areas["score"], areas["population"], areas["rate"]
     proportion, quintile, decile = areas["proportion"], areas["quintile"], areas["decile"]
@@ -136,10 +161,12 @@ def main() -> None:
         )
         print(f"  {name:<32} {best * 1000:7.1f} ms / {median * 1000:7.1f} ms")
 
-    areas = synthetic_areas()
-    best, median = best_and_median(lambda: every_measure(areas))
-    print(f"Every measure for one indicator over {AREAS:,} areas (best / median of {REPEATS}):")
-    print(f"  {'all measures':<32} {best * 1000:7.1f} ms / {median * 1000:7.1f} ms")
+    for label, areas in (("England's LSOAs, embedded data", embedded_areas()),
+                         ("synthetic arrays of that size", synthetic_areas())):
+        best, median = best_and_median(lambda areas=areas: every_measure(areas))
+        print(f"Every measure for one indicator over {len(areas['score']):,} areas, {label} "
+              f"(best / median of {REPEATS}):")
+        print(f"  {'all measures':<32} {best * 1000:7.1f} ms / {median * 1000:7.1f} ms")
 
 
 if __name__ == "__main__":
