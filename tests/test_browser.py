@@ -153,3 +153,17 @@ def test_scotland_page_loads(server, page):
     wait_for_app(page)
     page.get_by_role("heading", name="Clackmannanshire").wait_for()
     page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for()
+
+
+def test_clicking_an_area_opens_its_profile(server, page):
+    page.goto(f"{server}/map?area=E08000010&mode=single&ind=imd2025_score")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Map: Wigan").wait_for()
+    canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
+    canvas.wait_for()
+    time.sleep(2)  # let deck.gl finish its first draw before picking
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.get_by_role("heading", name="Area profile: Wigan").first.wait_for()
+    # the clicked LSOA is offered beside the study area, and the profile shows it
+    page.get_by_text("Wigan 0").first.wait_for()
