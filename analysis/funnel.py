@@ -23,6 +23,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
+from analysis.validation import finite_vector, position_label, reject_where
+
 Statistic = Literal["proportion", "rate", "ratio"]
 PoissonMethod = Literal["ohid", "byars", "exact"]
 FloatArray = NDArray[np.float64]
@@ -89,47 +91,13 @@ class FunnelResult:
 # --------------------------------------------------------------------------------------
 
 
-def _label(values: ArrayLike, position: int) -> str:
-    if isinstance(values, pd.Series) and not isinstance(values.index, pd.RangeIndex):
-        return f" (index {values.index[position]!r})"
-    return ""
-
-
-def _vector(name: str, values: ArrayLike) -> FloatArray:
-    """Flatten ``values`` to a finite float array, naming the first bad position."""
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric: {exc}") from None
-    if array.ndim > 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    bad = ~np.isfinite(array)
-    if bad.any():
-        flat = np.atleast_1d(array)
-        position = int(np.flatnonzero(np.atleast_1d(bad))[0])
-        what = "missing (NaN)" if np.isnan(flat[position]) else f"{flat[position]}"
-        raise ValueError(
-            f"{name}[{position}]{_label(values, position)} is {what}: "
-            f"{name} must be finite numbers"
-        )
-    return array
-
-
-def _require(name: str, values: ArrayLike, array: FloatArray, bad: NDArray[np.bool_],
-             rule: str) -> None:
-    if np.any(bad):
-        position = int(np.flatnonzero(np.atleast_1d(bad))[0])
-        shown = np.atleast_1d(array)[position]
-        raise ValueError(f"{name}[{position}]{_label(values, position)} is {shown:g}: {rule}")
-
-
 def _check_not_above(name: str, values: ArrayLike, events: FloatArray,
                      sizes: FloatArray) -> None:
     above = np.atleast_1d(events > sizes)
     if above.any():
         position = int(np.flatnonzero(above)[0])
         raise ValueError(
-            f"{name}[{position}]{_label(values, position)} is "
+            f"{name}[{position}]{position_label(values, position)} is "
             f"{np.atleast_1d(events)[position]:g} but its denominator is "
             f"{np.atleast_1d(sizes)[position]:g}: numerators must not exceed denominators"
         )
@@ -152,14 +120,14 @@ def _z(confidence: float) -> float:
 
 
 def _counts(name: str, values: ArrayLike) -> FloatArray:
-    array = _vector(name, values)
-    _require(name, values, array, array < 0, f"{name} must be zero or more")
+    array = finite_vector(name, values, allow_scalar=True)
+    reject_where(name, values, array, array < 0, f"{name} must be zero or more")
     return array
 
 
 def _positive(name: str, values: ArrayLike) -> FloatArray:
-    array = _vector(name, values)
-    _require(name, values, array, array <= 0, f"{name} must be positive")
+    array = finite_vector(name, values, allow_scalar=True)
+    reject_where(name, values, array, array <= 0, f"{name} must be positive")
     return array
 
 

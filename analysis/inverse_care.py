@@ -28,6 +28,8 @@ import statsmodels.api as sm
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from analysis.validation import finite_vector, reject_where
+
 Model = Literal["wls", "poisson", "negative_binomial"]
 NeedPolarity = Literal["higher_is_worse", "higher_is_better"]
 Direction = Literal["inverse_care", "pro_need", "no_clear_relationship"]
@@ -76,40 +78,6 @@ class InverseCareResult:
 # --------------------------------------------------------------------------------------
 
 
-def _where(values: Any, position: int) -> str:
-    index = getattr(values, "index", None)
-    if index is not None and not isinstance(index, pd.RangeIndex):
-        return f" (index {index[position]!r})"
-    return ""
-
-
-def _vector(name: str, values: ArrayLike) -> FloatArray:
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be numeric: {exc}") from None
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one value per area (1-D), got shape {array.shape}")
-    bad = np.flatnonzero(~np.isfinite(array))
-    if bad.size:
-        position = int(bad[0])
-        what = "missing (NaN)" if np.isnan(array[position]) else f"{array[position]}"
-        raise ValueError(
-            f"{name}[{position}]{_where(values, position)} is {what}: "
-            f"{name} must be finite numbers"
-        )
-    return array
-
-
-def _reject(name: str, values: Any, array: FloatArray, bad: NDArray[np.bool_], rule: str) -> None:
-    positions = np.flatnonzero(bad)
-    if positions.size:
-        position = int(positions[0])
-        raise ValueError(
-            f"{name}[{position}]{_where(values, position)} is {array[position]:g}: {rule}"
-        )
-
-
 def _check_alignment(**inputs: Any) -> None:
     lengths = {name: len(value) for name, value in inputs.items() if value is not None}
     if len(set(lengths.values())) > 1:
@@ -138,7 +106,7 @@ def _controls_matrix(controls: pd.DataFrame | None) -> tuple[FloatArray, tuple[s
     names = tuple(str(c) for c in controls.columns)
     columns = []
     for name in controls.columns:
-        column = _vector(f"controls[{name!r}]", controls[name])
+        column = finite_vector(f"controls[{name!r}]", controls[name])
         if np.ptp(column) == 0:
             raise ValueError(
                 f"controls[{name!r}] is constant ({column[0]:g}): a constant control cannot be "
@@ -149,8 +117,8 @@ def _controls_matrix(controls: pd.DataFrame | None) -> tuple[FloatArray, tuple[s
 
 
 def _deciles(decile: ArrayLike) -> NDArray[np.int64]:
-    values = _vector("deprivation_decile", decile)
-    _reject("deprivation_decile", decile, values,
+    values = finite_vector("deprivation_decile", decile)
+    reject_where("deprivation_decile", decile, values,
             (values != np.round(values)) | (values < 1) | (values > 10),
             "deciles must be whole numbers from 1 (most deprived) to 10 (least deprived)")
     return values.astype(np.int64)
@@ -166,7 +134,7 @@ def need_deciles(need: ArrayLike) -> NDArray[np.int64]:
     Reference: MHCLG, The English Indices of Deprivation 2019, technical report (deciles of
     LSOAs ranked from most deprived).
     """
-    values = _vector("need", need)
+    values = finite_vector("need", need)
     if values.size == 0:
         raise ValueError("need is empty: at least one area is needed")
     ranks = stats.rankdata(-values, method="average")
@@ -201,8 +169,8 @@ def decile_gradient(
 
     Reference: Cochran WG (1977) Sampling techniques, 3rd edn, ch. 6 (ratio estimator).
     """
-    values = _vector("provision_per_head", provision_per_head)
-    weights = _vector("population", population)
+    values = finite_vector("provision_per_head", provision_per_head)
+    weights = finite_vector("population", population)
     groups = _deciles(decile)
     _check_alignment(provision_per_head=values, population=weights, deprivation_decile=groups)
     level = _confidence(confidence)
@@ -328,16 +296,16 @@ def inverse_care_test(
             f"need_polarity is {need_polarity!r}: use 'higher_is_worse' or 'higher_is_better'"
         )
     level = _confidence(confidence)
-    outcome = _vector("provision", provision)
-    raw_need = _vector("need", need)
-    weights = _vector("population", population)
+    outcome = finite_vector("provision", provision)
+    raw_need = finite_vector("need", need)
+    weights = finite_vector("population", population)
     _check_alignment(provision=provision, need=need, population=population, controls=controls,
                      deprivation_decile=deprivation_decile)
     if outcome.size == 0:
         raise ValueError("no areas given: provision, need and population are empty")
-    _reject("population", population, weights, weights <= 0, "populations must be positive")
+    reject_where("population", population, weights, weights <= 0, "populations must be positive")
     unit = "provision per head" if model == "wls" else "provision counts"
-    _reject("provision", provision, outcome, outcome < 0, f"{unit} cannot be negative")
+    reject_where("provision", provision, outcome, outcome < 0, f"{unit} cannot be negative")
     if np.ptp(raw_need) == 0:
         raise ValueError(
             f"need is constant ({raw_need[0]:g} in every area): the slope on need is undefined"
