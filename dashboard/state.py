@@ -301,3 +301,18 @@ def small_area_changes_of(result):
     changes = small_area_changes(result)
     shapes = study_area_shapes("england", None).loc[changes.index]
     return changes, shapes
+
+
+def need_provision_pickers(country: str, need_ids: list[str], provision_ids: list[str],
+                           titles: dict[str, str], provision_label: str = "Provision"
+                           ) -> tuple[str, str]:
+    """Side-by-side need and provision selectors, kept in ``?need=`` and ``?prov=``."""
+    left, right = st.columns(2)
+    with left:
+        need_id = url_select("Need", need_ids, "need", DEFAULT_NEED[country],
+                             format_func=titles.get)
+    with right:
+        provision_id = url_select(provision_label, provision_ids, "prov",
+                                  DEFAULT_PROVISION.get(country, provision_ids[0]),
+                                  format_func=titles.get)
+    return need_id, provision_id

@@ -14,11 +14,10 @@ from analysis.maps import Legend, build_layer
 from analysis.spatial import CLUSTER_LABELS
 from dashboard.components import chart_with_text, deck_map, legend_html, polygon_layer
 from dashboard.state import (
-    DEFAULT_NEED,
-    DEFAULT_PROVISION,
     choices,
     clusters_of,
     funnel_of,
+    need_provision_pickers,
     panel_of,
     study_area_shapes,
     url_select,
@@ -48,14 +47,8 @@ if not provision_ids:
     st.stop()
 
 titles = {i: metas[i].title for i in metas}
-c1, c2 = st.columns(2)
-with c1:
-    need_id = url_select("Need", need_ids, "need", DEFAULT_NEED[area.country],
-                         format_func=titles.get)
-with c2:
-    provision_id = url_select("Provision (more is more)", provision_ids, "prov",
-                              DEFAULT_PROVISION.get(area.country, provision_ids[0]),
-                              format_func=titles.get)
+need_id, provision_id = need_provision_pickers(area.country, need_ids, provision_ids, titles,
+                                               "Provision (more is more)")
 need, provision = metas[need_id], metas[provision_id]
 vintage = f"{need.title}: {need.period}; {provision.title}: {provision.period}"
 try:

@@ -21,9 +21,9 @@ from dashboard.components import (
 )
 from dashboard.state import (
     DEFAULT_NEED,
-    DEFAULT_PROVISION,
     area_frame,
     choices,
+    need_provision_pickers,
     study_area_shapes,
     url_select,
 )
@@ -65,14 +65,8 @@ if mode == "single":
     table = frame[["code", "name", "population", "deprivation_decile", indicator_id]]
     vintage = f"{meta.title}: {meta.period} ({meta.source})"
 else:
-    c1, c2 = st.columns(2)
-    with c1:
-        need_id = url_select("Need", need_ids, "need", DEFAULT_NEED[area.country],
-                             format_func=titles.get)
-    with c2:
-        provision_id = url_select("Provision", provision_ids, "prov",
-                                  DEFAULT_PROVISION.get(area.country, provision_ids[0]),
-                                  format_func=titles.get)
+    need_id, provision_id = need_provision_pickers(area.country, need_ids, provision_ids,
+                                                   titles)
     need, provision = metas[need_id], metas[provision_id]
     frame = area_frame(area.country, area.code, (need_id, provision_id))
     shapes = study_area_shapes(area.country, area.code)
