@@ -1935,3 +1935,23 @@ def small_area_changes(result: AllocationResult) -> pd.DataFrame:
         "change_pct": parent.map(areas["change_pct"]).astype(float),
         "allocation": parent.map(areas["allocation"]).astype(float),
     }, index=parent.index)
+
+
+def practice_change_points(result: AllocationResult) -> pd.DataFrame:
+    """Practices of a practice-level result as map points: ``lon``, ``lat``, ``c`` (code),
+    ``n`` (name, HTML-escaped for the tooltip), ``v`` (change text) and ``k`` (class index of
+    :func:`analysis.maps.change_classes`). Practices without coordinates are left out."""
+    import html
+
+    from analysis.maps import change_classes
+    from analysis.services import load_gp_practices
+
+    practices = load_gp_practices().dropna(subset=["latitude"]).set_index("practice_code")
+    moved = result.areas.set_index("area_code").join(practices[["latitude", "longitude"]],
+                                                     how="inner")
+    return pd.DataFrame({
+        "lon": moved["longitude"].round(5), "lat": moved["latitude"].round(5),
+        "c": moved.index.astype(str), "n": moved["area_name"].astype(str).map(html.escape),
+        "v": moved["change_pct"].map(lambda v: f"{v:+.1f}%"),
+        "k": change_classes(moved["change_pct"]),
+    }).reset_index(drop=True)

@@ -10,9 +10,14 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from analysis.allocation import NeedComponent, Scenario, ScenarioInfeasible, compare
-from analysis.maps import change_classes, change_layer, change_legend, fill_expression
-from analysis.services import load_gp_practices
+from analysis.allocation import (
+    NeedComponent,
+    Scenario,
+    ScenarioInfeasible,
+    compare,
+    practice_change_points,
+)
+from analysis.maps import change_layer, change_legend, fill_expression
 from dashboard.components import (
     chart_with_text,
     deck_map,
@@ -110,15 +115,7 @@ for note in result.notes:
 
 st.subheader("Where the money moves")
 if scenario.level == "practice":
-    practices = load_gp_practices().dropna(subset=["latitude"]).set_index("practice_code")
-    moved = result.areas.set_index("area_code").join(practices[["latitude", "longitude"]],
-                                                     how="inner")
-    points = pd.DataFrame({
-        "lon": moved["longitude"].round(5), "lat": moved["latitude"].round(5),
-        "c": moved.index.astype(str), "n": moved["area_name"].astype(str).map(html.escape),
-        "v": moved["change_pct"].map(lambda v: f"{v:+.1f}%"),
-        "k": change_classes(moved["change_pct"]),
-    })
+    points = practice_change_points(result)
     legend = change_legend()
     deck_map([pdk.Layer("ScatterplotLayer", id="practices", data=points,
                         get_position=["lon", "lat"], get_radius=600, radius_min_pixels=2,
