@@ -113,10 +113,9 @@ def polygon_layer(layer: MapLayer, layer_id: str = "areas") -> pdk.Layer:
         data=layer.records,
         get_polygon="g",
         get_fill_color=fill_expression(layer.legend.colours),
-        get_line_color=[255, 255, 255, 80],
-        line_width_min_pixels=0.3,
-        # outlines of a whole country's LSOAs would wash the cities out to white
-        stroked=layer.detailed,
+        # no outlines: deck.gl builds them on the CPU (3-4 s for an ICB's 1,700 LSOAs in a
+        # software-rendered browser), and hover highlighting shows each area anyway
+        stroked=False,
         pickable=True,
         auto_highlight=True,
         **deck_coordinates(layer.origin, layer.precision),
