@@ -26,6 +26,10 @@ from analysis.inequality import (
 )
 from analysis.inverse_care import InverseCareResult, inverse_care_test
 
+#: The need and provision indicators every headline uses (dashboard overview, briefings):
+#: IMD 2025 / SIMD 2020, and GP list places within reach. Scotland has no provision yet.
+HEADLINE_NEED = {"england": "imd2025_score", "scotland": "simd2020_rank"}
+HEADLINE_PROVISION = {"england": "gp_access_list_places_per_1000"}
 MIN_DECILES_FOR_SII = 5
 SII_SEED = 20251123
 
