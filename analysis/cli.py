@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from analysis.cli_briefing import briefing_command
 from analysis.cli_indicators import indicators_app
 from analysis.datastore import DataFileError
 from analysis.geography import EmptySelectionError, UnknownAreaError
@@ -22,6 +23,7 @@ app = typer.Typer(
 data_app = typer.Typer(help="Build or inspect the embedded dataset.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(indicators_app, name="indicators")
+app.command("briefing")(briefing_command)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:
 from analysis.datastore import DataFileError  # noqa: E402
 from analysis.geography import EmptySelectionError, UnknownAreaError  # noqa: E402
 from dashboard.components import attribution_footer  # noqa: E402
-from dashboard.state import study_area_picker  # noqa: E402
+from dashboard.state import briefing_downloads, study_area_picker  # noqa: E402
 
 st.set_page_config(page_title="Fairshare", page_icon=":material/balance:", layout="wide")
 
@@ -41,6 +41,7 @@ started = time.perf_counter()
 page = st.navigation(PAGES)
 try:
     st.session_state["study_area"] = study_area_picker()
+    briefing_downloads(st.session_state["study_area"])
     page.run()
 except (UnknownAreaError, EmptySelectionError, DataFileError) as exc:
     st.error(str(exc))

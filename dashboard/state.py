@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import geography
-from analysis.equity import EquityPanel, equity_panel
+from analysis.equity import HEADLINE_NEED, HEADLINE_PROVISION, EquityPanel, equity_panel
 from analysis.explore import indicator_choices, study_area_frame
 from analysis.indicators import IndicatorMeta, IndicatorRegistry
 from analysis.maps import MapLayer, deprivation_layer
@@ -21,8 +21,8 @@ from analysis.profiles import profile_table
 from analysis.summary import AreaSummary, study_area_summary
 
 DEFAULT_AREA = "E54000057"  # NHS Greater Manchester ICB
-DEFAULT_NEED = {"england": "imd2025_score", "scotland": "simd2020_rank"}
-DEFAULT_PROVISION = {"england": "gp_access_list_places_per_1000"}
+DEFAULT_NEED = HEADLINE_NEED
+DEFAULT_PROVISION = HEADLINE_PROVISION
 COUNTRY_LEVELS = {
     "england": ["country", "region", "icb", "sicbl", "ltla", "ward"],
     "scotland": ["country", "council", "iz11"],
@@ -301,6 +301,32 @@ def small_area_changes_of(result):
     changes = small_area_changes(result)
     shapes = study_area_shapes("england", None).loc[changes.index]
     return changes, shapes
+
+
+@st.cache_data(show_spinner="Writing the briefing…", max_entries=16)
+def briefing_file(area_code: str, fmt: str) -> bytes:
+    """The equity briefing of an area (shared data only, so safe to share between sessions)."""
+    from analysis.briefing import briefing_bytes
+
+    return briefing_bytes(area_code, fmt, registry=shared_registry())
+
+
+def briefing_downloads(area: StudyArea) -> None:
+    """Sidebar buttons for the equity briefing of the area in view (made when pressed)."""
+    from analysis.geography import COUNTRY_CODES
+
+    if area.code is None or area.code in {code for code, _ in COUNTRY_CODES.values()}:
+        st.sidebar.caption("Briefings are written for a region, ICB, council or smaller area.")
+        return
+    st.sidebar.subheader("Equity briefing")
+    stem = f"fairshare-briefing-{area.code}"
+    mimes = {"pdf": "application/pdf", "html": "text/html",
+             "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+    for fmt, mime in mimes.items():
+        st.sidebar.download_button(
+            f"Briefing for {area.name} ({fmt.upper()})",
+            lambda fmt=fmt: briefing_file(area.code, fmt),
+            file_name=f"{stem}.{fmt}", mime=mime, key=f"briefing_{fmt}")
 
 
 def need_provision_pickers(country: str, need_ids: list[str], provision_ids: list[str],

@@ -204,3 +204,16 @@ def test_uploads_stay_in_their_session():
     assert "uploaded_indicators" not in second.session_state or not second.session_state[
         "uploaded_indicators"]
     assert first.selectbox(key="ind").options == second.selectbox(key="ind").options
+
+
+def test_every_page_offers_the_area_briefing():
+    at = open_page("map", "E08000010")
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Briefing for Wigan (PDF)", "Briefing for Wigan (HTML)",
+            "Briefing for Wigan (DOCX)"} <= set(labels)
+
+
+def test_briefing_file_for_the_area_in_view_is_a_pdf():
+    from dashboard.state import briefing_file
+
+    assert briefing_file("E08000010", "pdf").startswith(b"%PDF")
