@@ -24,7 +24,9 @@ from pathlib import Path
 
 import typer
 
-from analysis.briefing import FORMATS, build_briefing, render, run_scenario
+# analysis.briefing pulls in scipy, statsmodels and WeasyPrint (~3 s): imported inside
+# the functions so that registering this command keeps `fairshare info` fast
+FORMATS: tuple[str, ...] = ("pdf", "html", "docx")
 
 #: Levels ``--all`` accepts, and the country whose areas they are.
 ALL_LEVELS: dict[str, str] = {"icb": "england", "sicbl": "england", "ltla": "england",
@@ -83,6 +85,8 @@ def _one_briefing(code: str, name: str, fmt: str, out_dir: Path, scenario: Path 
                   suppress_below: int) -> tuple[str, str, Path | None, str | None]:
     """Build, render and write one briefing; any error comes back as text, never raised,
     so that one area's failure cannot stop a batch (and pickles from a worker process)."""
+    from analysis.briefing import build_briefing, render
+
     try:
         briefing = build_briefing(code, scenario_path=scenario, suppress_below=suppress_below)
         path = out_dir / output_name(code, name, fmt)
@@ -180,6 +184,7 @@ def briefing_command(
 ) -> None:
     """Plain-English equity briefing (PDF, web page or Word) for an area, or for all areas of
     a level."""
+    from analysis.briefing import build_briefing, render, run_scenario
     from analysis.geography import EmptySelectionError, UnknownAreaError, resolve_area
 
     fmt = fmt.lower()

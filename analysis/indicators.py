@@ -179,7 +179,9 @@ def _read_package(folder: Path, expected_id: str | None = None) -> IndicatorMeta
 
     meta_file = folder / "indicator.yaml"
     try:
-        raw = yaml.safe_load(meta_file.read_text(encoding="utf-8"))
+        # libyaml's safe loader when present: the registry is read at every start-up
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw = yaml.load(meta_file.read_text(encoding="utf-8"), Loader=loader)
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise IndicatorError(f"{meta_file}: unreadable metadata: {exc}") from exc
     meta = IndicatorMeta.from_mapping(raw, origin=str(meta_file))

@@ -450,18 +450,18 @@ def test_cli_single_area_and_bad_code(tmp_path):
 def test_cli_batch_continues_past_a_failure(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from analysis import cli_briefing
+    from analysis import briefing, cli_briefing
 
     areas = [("S12000005", "Clackmannanshire"), ("S12000013", "Na h-Eileanan Siar")]
     monkeypatch.setattr(cli_briefing, "areas_of_level", lambda level: areas)
-    real = cli_briefing.build_briefing
+    real = briefing.build_briefing
 
     def flaky(code, **kwargs):
         if code == "S12000005":
             raise RuntimeError("simulated failure")
         return real(code, **kwargs)
 
-    monkeypatch.setattr(cli_briefing, "build_briefing", flaky)
+    monkeypatch.setattr(briefing, "build_briefing", flaky)  # the CLI imports it when run
     done = CliRunner().invoke(_cli(), ["--all", "council", "--format", "html",
                                        "--out", str(tmp_path / "out")])
     assert done.exit_code == 1
@@ -469,3 +469,10 @@ def test_cli_batch_continues_past_a_failure(tmp_path, monkeypatch):
     assert "S12000005 Clackmannanshire: RuntimeError: simulated failure" in done.output
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == ["S12000013-na-h-eileanan-siar.html"]
+
+
+def test_cli_briefing_formats_match_the_engine():
+    """The CLI keeps its own copy so that `fairshare info` need not import the engine."""
+    from analysis import briefing, cli_briefing
+
+    assert cli_briefing.FORMATS == briefing.FORMATS
