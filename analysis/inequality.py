@@ -29,6 +29,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
+from analysis.validation import finite_vector
+
 __all__ = [
     "ConcentrationCurve",
     "ConcentrationIndexResult",
@@ -146,28 +148,8 @@ class ConcentrationCurve(NamedTuple):
 
 
 def _as_float_array(name: str, data: ArrayLike) -> FloatArray:
-    """A 1-D float copy of ``data``; raises if it is empty, not numeric or not finite."""
-    if hasattr(data, "to_numpy"):
-        # pandas nullable dtypes refuse np.asarray(..., float) when they hold <NA>.
-        try:
-            array = data.to_numpy(dtype=np.float64, na_value=np.nan)  # type: ignore[union-attr]
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{name} must contain numbers only: {error}") from error
-    else:
-        try:
-            array = np.array(data, dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{name} must contain numbers only: {error}") from error
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} is empty")
-    not_finite = ~np.isfinite(array)
-    if not_finite.any():
-        position = int(np.flatnonzero(not_finite)[0])
-        shown = "missing (NaN)" if np.isnan(array[position]) else repr(float(array[position]))
-        raise ValueError(f"{name}[{position}] is {shown}: {name} must be finite numbers")
-    return array
+    """A 1-D float array of ``data``; raises if it is empty, not numeric or not finite."""
+    return finite_vector(name, data, allow_empty=False)
 
 
 def _require(name: str, array: FloatArray, bad: NDArray[np.bool_], rule: str) -> None:
