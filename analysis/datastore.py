@@ -118,15 +118,6 @@ def read_geoparquet(relative: str, columns: list[str] | None = None):
         raise DataFileError(f"Data file {path} is not a readable GeoParquet file: {exc}") from exc
 
 
-def parquet_row_count(relative: str) -> int:
-    """Number of rows of a Parquet file, read from its footer only."""
-    path = _existing(relative)
-    try:
-        return pq.ParquetFile(path).metadata.num_rows
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise DataFileError(f"Data file {path} is not a readable Parquet file: {exc}") from exc
-
-
 def read_json(relative: str) -> Any:
     """Read a JSON file of the data directory."""
     path = _existing(relative)

@@ -9,6 +9,7 @@ import pandas as pd
 from analysis.geography import (
     COUNTRY_CODES,
     AreaRef,
+    load_pack_table,
     resolve_area,
     small_area_mask,
     spec_for,
@@ -56,13 +57,6 @@ class AreaSummary:
         )
 
 
-def _area_ref(country: str, area_code: str | None) -> AreaRef:
-    if area_code is None or area_code == COUNTRY_CODES[country][0]:
-        code, name = COUNTRY_CODES[country]
-        return AreaRef(country, "country", code, name)  # type: ignore[arg-type]
-    return resolve_area(area_code)
-
-
 def share_in_most_deprived_quintile(deciles: pd.Series, population: pd.Series) -> float:
     """Population share (%) living in national deprivation deciles 1–2 (the most deprived 20%).
 
@@ -85,11 +79,10 @@ def study_area_summary(area_code: str | None, *, country: str | None = None,
     elif country is None:
         raise ValueError("Give an area code or a country")
     else:
-        ref = _area_ref(country, None)
+        code, name = COUNTRY_CODES[country]
+        ref = AreaRef(country, "country", code, name)  # type: ignore[arg-type]
     registry = registry if registry is not None else default_registry()
     spec = spec_for(country)
-    from analysis.geography import load_pack_table
-
     table = load_pack_table(country)
     population = table[spec.population_column]
     deciles = registry.get(DEPRIVATION_DECILE[country]).values
