@@ -32,10 +32,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis import access  # noqa: E402
-from analysis.datastore import read_parquet  # noqa: E402
-from analysis.geography import load_pack  # noqa: E402
-from analysis.lsoa_conversion import load_lookup  # noqa: E402
+from analysis.access import models as access  # noqa: E402
+from analysis.data.datastore import read_parquet  # noqa: E402
+from analysis.data.geography import load_pack  # noqa: E402
+from analysis.data.lsoa_conversion import load_lookup  # noqa: E402
 
 REPEATS = 5
 

@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_allocation.py [--repeat N]
 
-For each scenario it runs :func:`analysis.allocation.allocate` once (data preparation, solve,
+For each scenario it runs :func:`analysis.allocation.engine.allocate` once (data preparation, solve,
 equity measures), then times the constrained solve alone (:func:`allocation_path` on the
 prepared current, target and population) ``N`` times and prints the best: one year and the
 scenario's whole multi-year path, with the quadratic (default) and the HiGHS L1 objective.
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from analysis.allocation import (  # noqa: E402
+from analysis.allocation.engine import (  # noqa: E402
     AllocationResult,
     CurrentSpec,
     NeedComponent,

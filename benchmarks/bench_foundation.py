@@ -28,8 +28,8 @@ def time_cold_info(repeats: int = 5) -> list[float]:
 
 def time_warm_load(repeats: int = 5) -> list[float]:
     """Load England's polygons and IMD 2025 from disk; 'warm' = imports and OS cache ready."""
-    from analysis import geography
-    from analysis.indicators import IndicatorRegistry, _cached_data
+    from analysis.data import geography
+    from analysis.data.indicators import IndicatorRegistry, _cached_data
 
     geography.load_pack("england")  # warm up imports and the OS file cache
     times = []

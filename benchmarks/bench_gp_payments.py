@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_gp_payments.py [RAW_DIR] [--repeat N]
 
 RAW_DIR defaults to ``../shared/data/england/gp_payments`` relative to the repository root.
-Prints the wall time of :func:`analysis.gp_payments.load_all_payments` (each run and the best)
+Prints the wall time of :func:`analysis.funding.payments.load_all_payments` (each run and the best)
 against the 5-second target; exits 1 if the best run misses it.
 """
 
@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from analysis.gp_payments import load_all_payments, payments_files  # noqa: E402
+from analysis.funding.payments import load_all_payments, payments_files  # noqa: E402
 
 TARGET_SECONDS = 5.0
 DEFAULT_RAW = REPO / ".." / "shared" / "data" / "england" / "gp_payments"

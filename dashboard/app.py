@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from analysis.datastore import DataFileError  # noqa: E402
-from analysis.geography import EmptySelectionError, UnknownAreaError  # noqa: E402
+from analysis.data.datastore import DataFileError  # noqa: E402
+from analysis.data.geography import EmptySelectionError, UnknownAreaError  # noqa: E402
 from dashboard.components import attribution_footer  # noqa: E402
 from dashboard.state import briefing_downloads, study_area_picker  # noqa: E402
 

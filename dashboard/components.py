@@ -15,8 +15,8 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from analysis.exports import to_csv_bytes, to_geojson_bytes, to_xlsx_bytes
-from analysis.maps import (
+from analysis.data.sources import ATTRIBUTION, OGL_URL
+from analysis.explore.maps import (
     BIVARIATE_COLOURS,
     Legend,
     MapLayer,
@@ -24,7 +24,7 @@ from analysis.maps import (
     fill_expression,
     hex_to_rgb,
 )
-from analysis.sources import ATTRIBUTION, OGL_URL
+from analysis.exports import to_csv_bytes, to_geojson_bytes, to_xlsx_bytes
 
 MAP_HEIGHT = 560
 # An empty MapLibre style given inline. Without a style Streamlit asks Carto's servers for a
@@ -67,7 +67,7 @@ def legend_html(title: str, legend: Legend) -> str:
 
 
 def deck_coordinates(origin: tuple[float, float], precision: int) -> dict:
-    """deck.gl properties that place ``analysis.maps.polygon_records`` polygons: flat XY
+    """deck.gl properties that place ``analysis.explore.maps.polygon_records`` polygons: flat XY
     integer offsets from ``origin`` in units of 10^-precision degrees.
 
     String values are quoted because pydeck otherwise turns strings into JS expressions.

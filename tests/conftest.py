@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import datastore
+from analysis.data import datastore
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"

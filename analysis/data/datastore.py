@@ -1,0 +1,127 @@
+"""Locating and reading the embedded data files, with errors that name the file.
+
+The embedded dataset lives in ``data/`` beside the packages (a fresh clone has everything).
+``FAIRSHARE_DATA_DIR`` points the engine at another copy, which is how tests exercise a
+missing or corrupt file without touching the real one.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+DATA_DIR_ENV = "FAIRSHARE_DATA_DIR"
+_PACKAGE_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+T = TypeVar("T")
+
+
+class DataFileError(RuntimeError):
+    """A data file is missing, unreadable or does not have the expected columns."""
+
+
+def data_cache(maxsize: int = 8) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Memoise a loader of embedded data, keyed by its arguments *and* the data directory.
+
+    Pointing ``FAIRSHARE_DATA_DIR`` elsewhere (tests with a damaged copy, a second
+    deployment) therefore never serves tables read from another directory. The wrapper has
+    ``cache_clear()`` like ``functools.lru_cache``.
+    """
+
+    def decorator(loader: Callable[..., T]) -> Callable[..., T]:
+        @functools.lru_cache(maxsize=maxsize)
+        def keyed(root: str, *args: Any) -> T:
+            return loader(*args)
+
+        @functools.wraps(loader)
+        def wrapper(*args: Any) -> T:
+            return keyed(str(data_dir()), *args)
+
+        wrapper.cache_clear = keyed.cache_clear  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def data_dir() -> Path:
+    """The directory holding the embedded dataset (``$FAIRSHARE_DATA_DIR`` or ``<repo>/data``)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    return Path(override) if override else _PACKAGE_DATA_DIR
+
+
+def data_path(relative: str) -> Path:
+    """Absolute path of a file inside the data directory; refuses paths that escape it."""
+    root = data_dir().resolve()
+    path = (root / relative).resolve()
+    if root != path and root not in path.parents:
+        raise DataFileError(f"{relative!r} is outside the data directory {root}")
+    return path
+
+
+def _existing(relative: str) -> Path:
+    path = data_path(relative)
+    if not path.is_file():
+        raise DataFileError(
+            f"Data file {path} is missing. The embedded dataset ships with the repository; "
+            "restore it with `git checkout -- data/` or rebuild it with `fairshare data build`."
+        )
+    return path
+
+
+def parquet_columns(relative: str) -> list[str]:
+    """Column names of a Parquet file of the data directory (footer only)."""
+    path = _existing(relative)
+    try:
+        return pq.read_schema(path).names
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataFileError(f"Data file {path} is not a readable Parquet file: {exc}") from exc
+
+
+def read_parquet_table(relative: str, columns: list[str] | None = None) -> pa.Table:
+    """Read a Parquet file of the data directory as an Arrow table.
+
+    Raises :class:`DataFileError` naming the file when it is missing, corrupt, or lacks any of
+    the requested ``columns``.
+    """
+    path = _existing(relative)
+    schema_names = parquet_columns(relative)
+    if columns is not None:
+        missing = [c for c in columns if c not in schema_names]
+        if missing:
+            raise DataFileError(f"Data file {path} lacks column(s) {', '.join(missing)}")
+    try:
+        return pq.read_table(path, columns=columns)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataFileError(f"Data file {path} could not be read: {exc}") from exc
+
+
+def read_parquet(relative: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a (non-spatial) Parquet file of the data directory as a DataFrame."""
+    return read_parquet_table(relative, columns).to_pandas()
+
+
+def read_geoparquet(relative: str, columns: list[str] | None = None):
+    """Read a GeoParquet file of the data directory as a GeoDataFrame (EPSG:4326)."""
+    import geopandas as gpd  # deferred: importing geopandas costs ~0.5 s, `fairshare info` skips it
+
+    path = _existing(relative)
+    try:
+        return gpd.read_parquet(path, columns=columns)
+    except (ValueError, pa.ArrowInvalid, OSError) as exc:
+        raise DataFileError(f"Data file {path} is not a readable GeoParquet file: {exc}") from exc
+
+
+def read_json(relative: str) -> Any:
+    """Read a JSON file of the data directory."""
+    path = _existing(relative)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"Data file {path} is not valid JSON: {exc}") from exc

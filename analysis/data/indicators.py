@@ -1,0 +1,326 @@
+"""The one indicator model: need, provision, outcome and context data all flow through it.
+
+An indicator is metadata (:class:`IndicatorMeta`) plus a value table keyed by area code
+(``area_code``, ``value`` and optionally ``numerator``, ``denominator``, ``lower_ci``,
+``upper_ci``, ``decile``, ``rank``, ``category``). On disk an indicator is a *package*::
+
+    data/indicators/<id>/indicator.yaml   # metadata
+    data/indicators/<id>/data.parquet     # or data.csv
+
+The registry reads only the YAML files up front; value tables load on first use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from analysis.data.datastore import DataFileError, data_cache, data_dir
+
+Kind = Literal["need", "provision", "outcome", "context"]
+Polarity = Literal["higher_is_better", "higher_is_worse", "neutral"]
+
+KINDS: tuple[str, ...] = ("need", "provision", "outcome", "context")
+POLARITIES: tuple[str, ...] = ("higher_is_better", "higher_is_worse", "neutral")
+GEOGRAPHIES: tuple[str, ...] = (
+    "lsoa11", "lsoa21", "dz11", "ward", "ltla", "sicbl", "icb", "practice", "auto",
+)
+AGGREGATIONS: tuple[str, ...] = ("sum", "population_weighted_mean", "ratio", "none")
+VALUE_COLUMNS: tuple[str, ...] = (
+    "value", "numerator", "denominator", "lower_ci", "upper_ci", "decile", "rank", "category",
+)
+INDICATOR_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+INDICATORS_DIR = "indicators"
+COLUMN_KEYS: tuple[str, ...] = (
+    "area_code_column", "value_column", "numerator_column", "denominator_column",
+    "lower_ci_column", "upper_ci_column",
+)
+# A package renamed aside while ``fairshare indicators add --replace`` swaps in the new one
+# (analysis.ingest.indicator_io); read in place of ``<id>/`` if a crash left ``<id>/`` missing.
+REPLACED_PREFIX = ".replaced-"
+
+
+class IndicatorError(ValueError):
+    """Invalid indicator metadata or data; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class IndicatorMeta:
+    """Metadata of one indicator (the keys of ``indicator.yaml``)."""
+
+    id: str
+    title: str
+    description: str
+    unit: str
+    polarity: Polarity
+    kind: Kind
+    geography: str
+    period: str
+    source: str
+    licence: str
+    publisher: str = ""
+    source_url: str = ""
+    vintage: str = ""
+    aggregation: str = "population_weighted_mean"
+    decimals: int = 1
+    notes: str = ""
+    # Optional names of the source file's columns (readers fall back to common spellings)
+    area_code_column: str = ""
+    value_column: str = ""
+    numerator_column: str = ""
+    denominator_column: str = ""
+    lower_ci_column: str = ""
+    upper_ci_column: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any], *, origin: str = "metadata") -> IndicatorMeta:
+        """Validate a metadata mapping; raise :class:`IndicatorError` naming ``origin``."""
+        if not isinstance(raw, Mapping):
+            raise IndicatorError(f"{origin}: metadata must be a mapping of keys to values")
+        names = {f.name for f in fields(cls)} - {"extra"}
+        required = [
+            "id", "title", "description", "unit", "polarity", "kind", "geography",
+            "period", "source", "licence",
+        ]
+        missing = [k for k in required if not str(raw.get(k, "") or "").strip()]
+        if missing:
+            raise IndicatorError(f"{origin}: missing metadata key(s): {', '.join(missing)}")
+        values = {k: raw[k] for k in names if k in raw}
+        for key in names - {"decimals"}:
+            if key in values and not isinstance(values[key], str):
+                values[key] = str(values[key])
+        checks = {
+            "polarity": POLARITIES,
+            "kind": KINDS,
+            "geography": GEOGRAPHIES,
+            "aggregation": AGGREGATIONS,
+        }
+        for key, allowed in checks.items():
+            if key in values and values[key] not in allowed:
+                raise IndicatorError(
+                    f"{origin}: {key} is {values[key]!r}; allowed: {', '.join(allowed)}"
+                )
+        if not INDICATOR_ID.match(values["id"]):
+            raise IndicatorError(
+                f"{origin}: id {values['id']!r} must be 1–64 characters of a-z, 0-9, _ or -, "
+                "starting with a letter or digit"
+            )
+        try:
+            values["decimals"] = int(values.get("decimals", 1))
+        except (TypeError, ValueError):
+            raise IndicatorError(f"{origin}: decimals must be an integer") from None
+        extra = {k: v for k, v in raw.items() if k not in names}
+        return cls(**values, extra=extra)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """Plain mapping for YAML/JSON (``extra`` keys flattened back in).
+
+        Column-name keys are left out when empty, so packages without them stay unchanged.
+        """
+        out = {
+            k: v for k, v in asdict(self).items()
+            if k != "extra" and not (k in COLUMN_KEYS and not v)
+        }
+        out.update(dict(self.extra))
+        return out
+
+    @property
+    def higher_is_worse(self) -> bool:
+        return self.polarity == "higher_is_worse"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An indicator's metadata and its value table (one row per area code)."""
+
+    meta: IndicatorMeta
+    data: pd.DataFrame
+
+    @property
+    def values(self) -> pd.Series:
+        """Values indexed by area code."""
+        return self.data.set_index("area_code")["value"]
+
+
+def validate_values(data: pd.DataFrame, *, origin: str) -> pd.DataFrame:
+    """Check a value table's shape: ``area_code`` + numeric ``value``, unique codes."""
+    missing = [c for c in ("area_code", "value") if c not in data.columns]
+    if missing:
+        raise IndicatorError(f"{origin}: missing column(s) {', '.join(missing)}")
+    if data.empty:
+        raise IndicatorError(f"{origin}: no rows")
+    codes = data["area_code"].astype(str)
+    dup = codes[codes.duplicated()]
+    if len(dup):
+        raise IndicatorError(
+            f"{origin}: {len(dup)} duplicate area code(s), first: {', '.join(dup.unique()[:10])}"
+        )
+    numeric = [c for c in VALUE_COLUMNS if c in data.columns and c != "category"]
+    for column in numeric:
+        if not pd.api.types.is_numeric_dtype(data[column]):
+            bad = pd.to_numeric(data[column], errors="coerce").isna() & data[column].notna()
+            row = int(bad.to_numpy().argmax())
+            raise IndicatorError(
+                f"{origin}: column {column!r} is not numeric (row {row + 2}: "
+                f"{data[column].iloc[row]!r})"
+            )
+    return data
+
+
+def _read_package(folder: Path, expected_id: str | None = None) -> IndicatorMeta:
+    import yaml
+
+    meta_file = folder / "indicator.yaml"
+    try:
+        # libyaml's safe loader when present: the registry is read at every start-up
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw = yaml.load(meta_file.read_text(encoding="utf-8"), Loader=loader)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise IndicatorError(f"{meta_file}: unreadable metadata: {exc}") from exc
+    meta = IndicatorMeta.from_mapping(raw, origin=str(meta_file))
+    expected = folder.name if expected_id is None else expected_id
+    if meta.id != expected:
+        raise IndicatorError(f"{meta_file}: id {meta.id!r} differs from its folder {folder.name!r}")
+    return meta
+
+
+def read_indicator_data(folder: Path) -> pd.DataFrame:
+    """Read ``data.parquet`` or ``data.csv`` of an indicator package."""
+    parquet, csv = folder / "data.parquet", folder / "data.csv"
+    if not parquet.is_file() and not csv.is_file():
+        raise DataFileError(f"Indicator package {folder} has no data.parquet or data.csv")
+    try:
+        if parquet.is_file():
+            data = pd.read_parquet(parquet)
+        else:
+            data = pd.read_csv(csv, dtype={"area_code": str})
+    except (OSError, ValueError) as exc:
+        raise DataFileError(f"{folder}: indicator data unreadable: {exc}") from exc
+    return validate_values(data, origin=str(parquet if parquet.is_file() else csv))
+
+
+class IndicatorRegistry:
+    """Indicators on disk plus, optionally, ones added for one session only.
+
+    Session indicators (uploads) live in the registry instance the session owns, never in
+    the shared on-disk registry, so one user's upload is invisible to another.
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root if root is not None else data_dir() / INDICATORS_DIR
+        self._meta: dict[str, IndicatorMeta] = {}
+        self._folders: dict[str, Path] = {}
+        self._session: dict[str, Indicator] = {}
+        self._errors: list[str] = []
+        self._scan()
+
+    def _scan(self) -> None:
+        if not self.root.is_dir():
+            raise DataFileError(f"Indicator registry {self.root} is missing")
+        set_aside: list[Path] = []
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            if folder.name.startswith("."):
+                # staging folders of an interrupted atomic add; packages set aside by a replace
+                if folder.name.startswith(REPLACED_PREFIX):
+                    set_aside.append(folder)
+                continue
+            try:
+                meta = _read_package(folder)
+            except IndicatorError as exc:
+                self._errors.append(str(exc))
+                continue
+            self._meta[meta.id] = meta
+            self._folders[meta.id] = folder
+        for folder in set_aside:
+            # ".replaced-<id>-<token>": a replace was interrupted between its two renames;
+            # serve the previous package until the next add/remove puts it back in place
+            indicator_id = folder.name[len(REPLACED_PREFIX):].rpartition("-")[0]
+            if indicator_id in self._meta or not INDICATOR_ID.match(indicator_id):
+                continue
+            try:
+                meta = _read_package(folder, expected_id=indicator_id)
+            except IndicatorError:
+                continue
+            self._meta[meta.id] = meta
+            self._folders[meta.id] = folder
+
+    @property
+    def errors(self) -> list[str]:
+        """Packages that could not be read (reported, not fatal for the others)."""
+        return list(self._errors)
+
+    def ids(self) -> list[str]:
+        return [*self._meta, *self._session]
+
+    def metas(
+        self, *, kind: str | None = None, geography: str | None = None
+    ) -> list[IndicatorMeta]:
+        """Metadata of every indicator, optionally filtered by kind and geography."""
+        everything: Iterable[IndicatorMeta] = [
+            *self._meta.values(), *(i.meta for i in self._session.values())
+        ]
+        return [
+            m for m in everything
+            if (kind is None or m.kind == kind) and (geography is None or m.geography == geography)
+        ]
+
+    def meta(self, indicator_id: str) -> IndicatorMeta:
+        if indicator_id in self._session:
+            return self._session[indicator_id].meta
+        try:
+            return self._meta[indicator_id]
+        except KeyError:
+            raise KeyError(self._unknown(indicator_id)) from None
+
+    def _unknown(self, indicator_id: str) -> str:
+        import difflib
+
+        close = difflib.get_close_matches(str(indicator_id), self.ids(), n=5, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        return f"Unknown indicator {indicator_id!r}.{hint}"
+
+    def get(self, indicator_id: str) -> Indicator:
+        """The indicator with its value table (loaded on first use, cached per file)."""
+        if indicator_id in self._session:
+            return self._session[indicator_id]
+        meta = self.meta(indicator_id)
+        folder = self._folders[indicator_id]
+        return Indicator(meta, _cached_data(str(folder), _mtime(folder)))
+
+    def add_session_indicator(self, indicator: Indicator) -> None:
+        """Register an indicator for this registry instance only (an upload)."""
+        if indicator.meta.id in self._meta:
+            raise IndicatorError(
+                f"Indicator id {indicator.meta.id!r} is already used by a shipped indicator"
+            )
+        self._session[indicator.meta.id] = indicator
+
+    def counts_by_kind(self) -> dict[str, int]:
+        counts = dict.fromkeys(KINDS, 0)
+        for m in self.metas():
+            counts[m.kind] += 1
+        return counts
+
+
+def _mtime(folder: Path) -> float:
+    files = [folder / "data.parquet", folder / "data.csv"]
+    return max((f.stat().st_mtime for f in files if f.is_file()), default=0.0)
+
+
+@lru_cache(maxsize=64)
+def _cached_data(folder: str, mtime: float) -> pd.DataFrame:
+    # mtime is part of the key so that a replaced package is re-read, never served stale
+    return read_indicator_data(Path(folder))
+
+
+@data_cache(maxsize=2)
+def default_registry() -> IndicatorRegistry:
+    """The shipped registry (shared, read-only; sessions copy it to add uploads)."""
+    return IndicatorRegistry()
