@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analysis.data.sources import ATTRIBUTION, OGL_URL
+from analysis.data import ATTRIBUTION, OGL_URL
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

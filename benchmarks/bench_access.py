@@ -33,9 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.access import models as access  # noqa: E402
-from analysis.data.datastore import read_parquet  # noqa: E402
-from analysis.data.geography import load_pack  # noqa: E402
-from analysis.data.lsoa_conversion import load_lookup  # noqa: E402
+from analysis.data import (  # noqa: E402
+    load_lookup,
+    load_pack,
+    read_parquet,
+)
 
 REPEATS = 5
 

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from analysis.allocation.engine import (  # noqa: E402
+from analysis.allocation import (  # noqa: E402
     AllocationResult,
     CurrentSpec,
     NeedComponent,

@@ -68,7 +68,7 @@ def main() -> int:
     cold, size = cold_seconds()
     print(f"cold: one ICB briefing PDF in a fresh process   {cold:6.2f} s  ({size:,} bytes)")
 
-    from analysis.briefing.engine import build_briefing, render
+    from analysis.briefing import build_briefing, render
     from analysis.cli.briefing import areas_of_level, write_briefings
 
     started = time.perf_counter()

@@ -17,10 +17,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.data.geography import select_study_area  # noqa: E402
-from analysis.data.indicators import IndicatorRegistry  # noqa: E402
-from analysis.explore.frames import study_area_frame  # noqa: E402
-from analysis.explore.maps import bivariate_layer, choropleth_layer, deprivation_layer  # noqa: E402
+from analysis.data import (  # noqa: E402
+    IndicatorRegistry,
+    select_study_area,
+)
+from analysis.explore import (  # noqa: E402
+    bivariate_layer,
+    choropleth_layer,
+    deprivation_layer,
+    study_area_frame,  # noqa: E402
+)
 from dashboard.components import CompactDeck, polygon_layer  # noqa: E402
 
 GM = "E54000057"

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from analysis.funding.payments import load_all_payments, payments_files  # noqa: E402
+from analysis.funding import load_all_payments, payments_files  # noqa: E402
 
 TARGET_SECONDS = 5.0
 DEFAULT_RAW = REPO / ".." / "shared" / "data" / "england" / "gp_payments"

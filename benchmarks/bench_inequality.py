@@ -78,8 +78,8 @@ def synthetic_areas() -> dict[str, np.ndarray]:
 
 def embedded_areas() -> dict[str, np.ndarray]:
     """One real indicator of every kind for England's 33,755 LSOAs, from the embedded data."""
-    from analysis.data.indicators import IndicatorRegistry
-    from analysis.explore.frames import study_area_frame
+    from analysis.data import IndicatorRegistry
+    from analysis.explore import study_area_frame
 
     ids = ["imd2025_score", "stroke_admissions_per_1000", "census2021_disabled_pct",
            "gp_access_funding_per_resident", "iod2025_cidr"]

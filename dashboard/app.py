@@ -13,8 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from analysis.data.datastore import DataFileError  # noqa: E402
-from analysis.data.geography import EmptySelectionError, UnknownAreaError  # noqa: E402
+from analysis.data import (  # noqa: E402
+    DataFileError,  # noqa: E402
+    EmptySelectionError,
+    UnknownAreaError,
+)
 from dashboard.components import attribution_footer  # noqa: E402
 from dashboard.state import briefing_downloads, study_area_picker  # noqa: E402
 

@@ -15,8 +15,8 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from analysis.data.sources import ATTRIBUTION, OGL_URL
-from analysis.explore.maps import (
+from analysis.data import ATTRIBUTION, OGL_URL
+from analysis.explore import (
     BIVARIATE_COLOURS,
     Legend,
     MapLayer,

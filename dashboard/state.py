@@ -12,13 +12,20 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from analysis.data import geography
-from analysis.data.indicators import IndicatorMeta, IndicatorRegistry
-from analysis.explore.equity import HEADLINE_NEED, HEADLINE_PROVISION, EquityPanel, equity_panel
-from analysis.explore.frames import indicator_choices, study_area_frame
-from analysis.explore.maps import MapLayer, deprivation_layer
-from analysis.explore.profiles import profile_table
-from analysis.explore.summary import AreaSummary, study_area_summary
+from analysis.data import IndicatorMeta, IndicatorRegistry, geography
+from analysis.explore import (
+    HEADLINE_NEED,
+    HEADLINE_PROVISION,
+    AreaSummary,
+    EquityPanel,
+    MapLayer,
+    deprivation_layer,
+    equity_panel,
+    indicator_choices,
+    profile_table,
+    study_area_frame,
+    study_area_summary,
+)
 
 DEFAULT_AREA = "E54000057"  # NHS Greater Manchester ICB
 DEFAULT_NEED = HEADLINE_NEED
@@ -219,7 +226,7 @@ def study_area_picker() -> StudyArea:
 
 def _clusters(country: str, area_code: str | None, need_id: str, provision_id: str,
               registry: IndicatorRegistry) -> pd.DataFrame:
-    from analysis.explore.equity import need_provision_clusters
+    from analysis.explore import need_provision_clusters
 
     result = need_provision_clusters(country, area_code, need_id, provision_id, registry)
     table = result.table[["cluster", "p_value"]].copy()
@@ -243,14 +250,14 @@ def clusters_of(country: str, area_code: str | None, need_id: str, provision_id:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _shared_funnel(country: str, area_code: str | None, indicator_id: str):
-    from analysis.explore.equity import indicator_funnel
+    from analysis.explore import indicator_funnel
 
     return indicator_funnel(country, area_code, indicator_id, shared_registry())
 
 
 def funnel_of(country: str, area_code: str | None, indicator_id: str):
     if _uses_uploads(indicator_id):
-        from analysis.explore.equity import indicator_funnel
+        from analysis.explore import indicator_funnel
 
         return indicator_funnel(country, area_code, indicator_id, session_registry())
     return _shared_funnel(country, area_code, indicator_id)
@@ -259,9 +266,12 @@ def funnel_of(country: str, area_code: str | None, indicator_id: str):
 @st.cache_data(show_spinner="Summing GP payments…", max_entries=32)
 def gp_funding_trend(area_code: str | None, include_dispensing: bool) -> pd.DataFrame:
     """Payments per weighted patient by practice deprivation quintile, every year."""
-    from analysis.access.services import practices_in_area
-    from analysis.funding.deprivation import funding_by_deprivation_all_years
-    from analysis.funding.payments import load_gp_payments, load_practice_imd
+    from analysis.access import practices_in_area
+    from analysis.funding import (
+        funding_by_deprivation_all_years,
+        load_gp_payments,
+        load_practice_imd,
+    )
 
     return funding_by_deprivation_all_years(
         load_gp_payments(), load_practice_imd(), include_dispensing=include_dispensing,
@@ -271,7 +281,7 @@ def gp_funding_trend(area_code: str | None, include_dispensing: bool) -> pd.Data
 @st.cache_data(show_spinner=False)
 def scenario_files() -> dict[str, str]:
     """The ready-made scenarios shipped in ``data/scenarios`` (name → JSON text)."""
-    from analysis.data.datastore import data_dir
+    from analysis.data import data_dir
 
     folder = data_dir() / "scenarios"
     return {path.stem: path.read_text(encoding="utf-8")
@@ -280,7 +290,7 @@ def scenario_files() -> dict[str, str]:
 
 @st.cache_data(show_spinner="Solving the allocation…", max_entries=16)
 def _shared_allocation(scenario_json: str):
-    from analysis.allocation.engine import Scenario, allocate
+    from analysis.allocation import Scenario, allocate
 
     return allocate(Scenario.from_json(scenario_json), registry=shared_registry())
 
@@ -289,7 +299,7 @@ def allocation_of(scenario_json: str, indicator_ids: tuple[str, ...] = ()):
     """Run a scenario given as JSON text (the cache key is the full scenario); scenarios
     that use this session's uploads are solved for the session only."""
     if _uses_uploads(*indicator_ids):
-        from analysis.allocation.engine import Scenario, allocate
+        from analysis.allocation import Scenario, allocate
 
         return allocate(Scenario.from_json(scenario_json), registry=session_registry())
     return _shared_allocation(scenario_json)
@@ -297,7 +307,7 @@ def allocation_of(scenario_json: str, indicator_ids: tuple[str, ...] = ()):
 
 def small_area_changes_of(result):
     """Each small area with its area's change, and the polygons to draw them."""
-    from analysis.allocation.engine import small_area_changes
+    from analysis.allocation import small_area_changes
 
     changes = small_area_changes(result)
     shapes = study_area_shapes("england", None).loc[changes.index]
@@ -307,14 +317,14 @@ def small_area_changes_of(result):
 @st.cache_data(show_spinner="Writing the briefing…", max_entries=16)
 def briefing_file(area_code: str, fmt: str) -> bytes:
     """The equity briefing of an area (shared data only, so safe to share between sessions)."""
-    from analysis.briefing.engine import briefing_bytes
+    from analysis.briefing import briefing_bytes
 
     return briefing_bytes(area_code, fmt, registry=shared_registry())
 
 
 def briefing_downloads(area: StudyArea) -> None:
     """Sidebar buttons for the equity briefing of the area in view (made when pressed)."""
-    from analysis.data.geography import COUNTRY_CODES
+    from analysis.data import COUNTRY_CODES
 
     if area.code is None or area.code in {code for code, _ in COUNTRY_CODES.values()}:
         st.sidebar.caption("Briefings are written for a region, ICB, council or smaller area.")

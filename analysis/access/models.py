@@ -49,7 +49,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from analysis.data.lsoa_conversion import (
+from analysis.data import (
     ConversionReport,
     convert_lsoa11_to_lsoa21,
     lsoa11_name_to_code,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.data.datastore import data_cache, read_parquet
-from analysis.data.geography import UnknownAreaError, resolve_area
+from analysis.data import UnknownAreaError, data_cache, read_parquet, resolve_area
 
 
 @data_cache(maxsize=1)
@@ -40,7 +39,7 @@ def practices_in_area(area_code: str | None) -> list[str] | None:
                                "cover English practices only")
     practices = load_gp_practices()
     if area.level == "region":
-        from analysis.data.geography import load_pack_table
+        from analysis.data import load_pack_table
 
         table = load_pack_table("england")
         icbs = set(table.loc[table["region_code"] == area.code, "icb_code"].astype(str))

@@ -136,9 +136,14 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 from scipy.optimize import linprog
 
-from analysis.data.indicators import IndicatorRegistry, default_registry
-from analysis.stats.fair_share import fair_share, fair_share_by_quintile, fair_share_totals
-from analysis.stats.inequality import concentration_index, slope_index
+from analysis.data import IndicatorRegistry, default_registry
+from analysis.stats import (
+    concentration_index,
+    fair_share,
+    fair_share_by_quintile,
+    fair_share_totals,
+    slope_index,
+)
 
 __all__ = [
     "GP_PAYMENTS_SOURCE",
@@ -1193,7 +1198,7 @@ class _Areas:
 
 
 def _england_level_frame(level: str) -> pd.DataFrame:
-    from analysis.data.geography import aggregate, load_pack_table, spec_for
+    from analysis.data import aggregate, load_pack_table, spec_for
 
     spec = spec_for("england")
     lv = spec.level(level)
@@ -1214,7 +1219,7 @@ def _england_level_frame(level: str) -> pd.DataFrame:
         frame["decile"] = decile
         frame["quintile"] = np.ceil(decile / 2.0)
         return frame
-    from analysis.funding.deprivation import assign_deprivation_groups
+    from analysis.funding import assign_deprivation_groups
 
     agg = aggregate(imd["value"], "england", level, how="population_weighted_mean")
     frame = pd.DataFrame({
@@ -1231,7 +1236,7 @@ def _england_level_frame(level: str) -> pd.DataFrame:
 
 
 def _payments_year() -> pd.DataFrame:
-    from analysis.funding.payments import load_gp_payments
+    from analysis.funding import load_gp_payments
 
     payments = load_gp_payments()
     rows = payments.loc[payments["year"].astype(str) == GP_PAYMENT_YEAR]
@@ -1239,8 +1244,7 @@ def _payments_year() -> pd.DataFrame:
 
 
 def _practice_frame() -> pd.DataFrame:
-    from analysis.funding.deprivation import deprivation_groups
-    from analysis.funding.payments import load_gp_payments, load_practice_imd
+    from analysis.funding import deprivation_groups, load_gp_payments, load_practice_imd
 
     rows = _payments_year()
     codes = rows["practice_code"].astype(str).to_numpy()
@@ -1265,12 +1269,12 @@ def _study_area_codes(scenario: Scenario, frame: pd.DataFrame) -> pd.Index:
     if scenario.area is None or scenario.area.strip().upper() == "E92000001":
         return frame.index
     if scenario.level == "practice":
-        from analysis.access.services import practices_in_area
+        from analysis.access import practices_in_area
 
         wanted = practices_in_area(scenario.area) or []
         keep = frame.index.intersection(pd.Index(wanted))
     else:
-        from analysis.data.geography import load_pack_table, small_area_mask, spec_for
+        from analysis.data import load_pack_table, small_area_mask, spec_for
 
         mask = small_area_mask("england", scenario.area)
         column = spec_for("england").level(scenario.level).code_column
@@ -1303,10 +1307,10 @@ def _per_unit(unit: str) -> float:
 def _indicator_at_level(indicator_id: str, level: str, registry: IndicatorRegistry,
                         *, purpose: str) -> tuple[pd.Series, Any]:
     """Values of an indicator for every area of ``level`` (index area code), and its meta."""
-    from analysis.data.geography import aggregate
+    from analysis.data import aggregate
 
     if level == "practice" and indicator_id in PRACTICE_NEED_INDICATORS:
-        from analysis.funding.payments import load_practice_imd
+        from analysis.funding import load_practice_imd
 
         imd = load_practice_imd()
         year = PRACTICE_NEED_INDICATORS[indicator_id]["imd_year"]
@@ -1366,7 +1370,7 @@ def _current_gp_payments(scenario: Scenario, areas: _Areas) -> pd.Series:
     by_practice = pd.Series(amount.to_numpy(), index=codes.to_numpy())
     if scenario.level == "practice":
         return by_practice
-    from analysis.data.geography import load_pack_table
+    from analysis.data import load_pack_table
 
     table = load_pack_table("england")
     if scenario.level in ("sicbl", "icb"):
@@ -1376,7 +1380,7 @@ def _current_gp_payments(scenario: Scenario, areas: _Areas) -> pd.Series:
         area = rows["ccg_or_sicb_code"].astype(str).map(lookup[column]).to_numpy()
         basis = "the practice's 2022-23 commissioning sub-ICB location"
     else:
-        from analysis.access.services import load_gp_practices
+        from analysis.access import load_gp_practices
 
         practices = load_gp_practices()
         mapping = pd.Series(practices["ltla_code"].astype(str).to_numpy(),
@@ -1398,7 +1402,7 @@ def _current_gp_payments(scenario: Scenario, areas: _Areas) -> pd.Series:
 
 def _current_indicator(indicator_id: str, scenario: Scenario, areas: _Areas,
                        registry: IndicatorRegistry) -> pd.Series:
-    from analysis.data.geography import aggregate, load_pack_table
+    from analysis.data import aggregate, load_pack_table
 
     if indicator_id not in registry.ids():
         provision = [m.id for m in registry.metas(kind="provision")]
@@ -1922,7 +1926,7 @@ def small_area_changes(result: AllocationResult) -> pd.DataFrame:
     level = result.scenario.level
     if level not in LEVEL_COLUMNS:
         raise ValueError(f"level {level!r} has no polygons; map practices as points")
-    from analysis.data.geography import load_pack_table
+    from analysis.data import load_pack_table
 
     table = load_pack_table("england")
     parent = table[LEVEL_COLUMNS[level]].astype(str)
@@ -1943,8 +1947,8 @@ def practice_change_points(result: AllocationResult) -> pd.DataFrame:
     :func:`analysis.explore.maps.change_classes`). Practices without coordinates are left out."""
     import html
 
-    from analysis.access.services import load_gp_practices
-    from analysis.explore.maps import change_classes
+    from analysis.access import load_gp_practices
+    from analysis.explore import change_classes
 
     practices = load_gp_practices().dropna(subset=["latitude"]).set_index("practice_code")
     moved = result.areas.set_index("area_code").join(practices[["latitude", "longitude"]],

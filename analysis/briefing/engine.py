@@ -48,31 +48,39 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from analysis.data.geography import (
+from analysis.data import (
+    ATTRIBUTION,
     COUNTRY_CODES,
+    OGL,
+    OGL_URL,
+    SOURCES,
     AreaRef,
+    IndicatorMeta,
+    IndicatorRegistry,
     UnknownAreaError,
+    default_registry,
     load_pack_table,
     resolve_area,
     select_study_area,
     small_area_mask,
     spec_for,
 )
-from analysis.data.indicators import IndicatorMeta, IndicatorRegistry, default_registry
-from analysis.data.sources import ATTRIBUTION, OGL, OGL_URL, SOURCES
-from analysis.explore.equity import (
+from analysis.explore import (
+    BIVARIATE_COLOURS,
     HEADLINE_NEED,
     HEADLINE_PROVISION,
     MIN_DECILES_FOR_SII,
     SII_SEED,
+    VIRIDIS_10,
+    AreaSummary,
     EquityPanel,
+    area_value,
+    bivariate_classes,
     equity_panel,
+    study_area_frame,
+    study_area_summary,
 )
-from analysis.explore.frames import area_value, study_area_frame
-from analysis.explore.maps import BIVARIATE_COLOURS, VIRIDIS_10, bivariate_classes
-from analysis.explore.summary import AreaSummary, study_area_summary
-from analysis.stats.inequality import SlopeIndexResult, slope_index
-from analysis.stats.inverse_care import decile_gradient, format_p
+from analysis.stats import SlopeIndexResult, decile_gradient, format_p, slope_index
 
 __all__ = [
     "BRIEFING_NEED",
@@ -1197,9 +1205,13 @@ def _gp_funding_step(d: _Draft, ref: AreaRef, name: str, threshold: int) -> None
         d.missing.append("NHS Payments to General Practice cover English practices only, so "
                          "GP funding by deprivation is not shown.")
         return
-    from analysis.access.services import practices_in_area
-    from analysis.funding.deprivation import funding_by_deprivation, funding_gap
-    from analysis.funding.payments import load_gp_payments, load_practice_imd
+    from analysis.access import practices_in_area
+    from analysis.funding import (
+        funding_by_deprivation,
+        funding_gap,
+        load_gp_payments,
+        load_practice_imd,
+    )
 
     try:
         practices = practices_in_area(ref.code)
@@ -1269,14 +1281,14 @@ def _gp_funding_step(d: _Draft, ref: AreaRef, name: str, threshold: int) -> None
 
 
 def _data_root() -> Path:
-    from analysis.data.datastore import data_dir
+    from analysis.data import data_dir
 
     return data_dir().resolve()
 
 
 @functools.lru_cache(maxsize=4)
 def _cached_allocation(path: str, mtime_ns: int, data_root: str) -> Any:
-    from analysis.allocation.engine import run_scenario_file
+    from analysis.allocation import run_scenario_file
 
     return run_scenario_file(path)
 
@@ -1288,7 +1300,7 @@ def run_scenario(path: str | Path, registry: IndicatorRegistry | None = None) ->
     runs the scenario once. Raises ``ValueError`` for a missing, invalid or infeasible
     scenario.
     """
-    from analysis.allocation.engine import run_scenario_file
+    from analysis.allocation import run_scenario_file
 
     file = Path(path).resolve()
     if not file.is_file():
@@ -1319,7 +1331,7 @@ def _amount_noun(scenario: Any, registry: IndicatorRegistry | None) -> str:
 
 def _scenario_sources(scenario: Any, registry: IndicatorRegistry | None) -> list[SourceEntry]:
     """Provenance of a scenario's current figures and need indicators (deduplicated later)."""
-    from analysis.allocation.engine import GP_PAYMENTS_SOURCE, PRACTICE_NEED_INDICATORS
+    from analysis.allocation import GP_PAYMENTS_SOURCE, PRACTICE_NEED_INDICATORS
 
     registry = registry or default_registry()
     out: list[SourceEntry] = []
@@ -1349,7 +1361,7 @@ def _scenario_units(result: Any, ref: AreaRef) -> tuple[pd.DataFrame, str]:
     level = result.scenario.level
     areas = result.areas
     if level == "practice":
-        from analysis.access.services import practices_in_area
+        from analysis.access import practices_in_area
 
         try:
             codes = set(practices_in_area(ref.code) or [])

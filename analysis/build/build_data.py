@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.data.geography import COUNTRY_CODES
-from analysis.data.lsoa_conversion import apportioning_weights, convert_lsoa11_to_lsoa21
-from analysis.data.sources import SOURCES
+from analysis.data import COUNTRY_CODES
+from analysis.data import apportioning_weights, convert_lsoa11_to_lsoa21
+from analysis.data import SOURCES
 
 MANIFEST_VERSION = 1
 
@@ -417,7 +417,7 @@ def access_indicators(raw_dir: Path, england, lookup: pd.DataFrame, practices: p
                       units: pd.DataFrame, log: BuildLog) -> list[IndicatorBuild]:
     """Provision measured from facilities: GP catchment access (E2SFCA), distance to the
     nearest practice, stroke travel times, and stroke admissions as a need indicator."""
-    from analysis.access.models import (
+    from analysis.access import (
         e2sfca,
         facility_points,
         nearest_facility,
@@ -638,7 +638,7 @@ def build_gp_practices(raw_dir: Path, england, log: BuildLog) -> pd.DataFrame:
     """GP practices (July 2023) with location LSOA 2021 and their 2022-23 NHS payments."""
     import geopandas as gpd
 
-    from analysis.funding.payments import read_payments_file
+    from analysis.funding import read_payments_file
 
     practices = _read_csv(raw_dir, "england/gp_practices_2023-07.csv",
                           dtype={"practice_code": str, "sicbl_code_nhs": str})
@@ -712,7 +712,7 @@ def build_gp_payments(raw_dir: Path, log: BuildLog) -> pd.DataFrame:
 
     Per-patient rates are derivable and recomputed on load, so they are not stored.
     """
-    from analysis.funding.payments import load_all_payments, payments_quality_report
+    from analysis.funding import load_all_payments, payments_quality_report
 
     payments = load_all_payments(_raw(raw_dir, "england/gp_payments"))
     quality = payments_quality_report(payments)
@@ -727,7 +727,7 @@ def build_gp_payments(raw_dir: Path, log: BuildLog) -> pd.DataFrame:
 
 def build_practice_imd(raw_dir: Path, log: BuildLog) -> pd.DataFrame:
     """Practice population IMD scores (Fingertips 93553: IMD 2010, 2015, 2019)."""
-    from analysis.funding.deprivation import practice_deprivation
+    from analysis.funding import practice_deprivation
 
     raw = _read_csv(raw_dir, "england/gp_practice_imd_fingertips_93553.csv",
                     dtype={"AreaCode": str})

@@ -72,7 +72,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 def areas_of_level(level: str) -> list[tuple[str, str]]:
     """(code, name) of every area of a ``--all`` level, in name order."""
-    from analysis.data.geography import list_areas
+    from analysis.data import list_areas
 
     if level not in ALL_LEVELS:
         raise ValueError(f"Unknown level {level!r} for --all; choose one of "
@@ -85,7 +85,7 @@ def _one_briefing(code: str, name: str, fmt: str, out_dir: Path, scenario: Path 
                   suppress_below: int) -> tuple[str, str, Path | None, str | None]:
     """Build, render and write one briefing; any error comes back as text, never raised,
     so that one area's failure cannot stop a batch (and pickles from a worker process)."""
-    from analysis.briefing.engine import build_briefing, render
+    from analysis.briefing import build_briefing, render
 
     try:
         briefing = build_briefing(code, scenario_path=scenario, suppress_below=suppress_below)
@@ -184,8 +184,8 @@ def briefing_command(
 ) -> None:
     """Plain-English equity briefing (PDF, web page or Word) for an area, or for all areas of
     a level."""
-    from analysis.briefing.engine import build_briefing, render, run_scenario
-    from analysis.data.geography import EmptySelectionError, UnknownAreaError, resolve_area
+    from analysis.briefing import build_briefing, render, run_scenario
+    from analysis.data import EmptySelectionError, UnknownAreaError, resolve_area
 
     fmt = fmt.lower()
     if fmt not in FORMATS:

@@ -14,9 +14,8 @@ from typing import Any
 
 import typer
 
-from analysis.data.datastore import DataFileError
-from analysis.data.indicators import IndicatorError, IndicatorRegistry
-from analysis.ingest.indicator_io import (
+from analysis.data import DataFileError, IndicatorError, IndicatorRegistry
+from analysis.ingest import (
     GEOGRAPHY_LABELS,
     IndicatorValidationError,
     ValidationReport,

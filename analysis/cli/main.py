@@ -11,8 +11,7 @@ import typer
 
 from analysis.cli.briefing import briefing_command
 from analysis.cli.indicators import indicators_app
-from analysis.data.datastore import DataFileError
-from analysis.data.geography import EmptySelectionError, UnknownAreaError
+from analysis.data import DataFileError, EmptySelectionError, UnknownAreaError
 
 app = typer.Typer(
     help="Fairshare: where is need high and provision low, and what would redirecting "
@@ -25,7 +24,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(indicators_app, name="indicators")
 app.command("briefing")(briefing_command)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the checkout, or site-packages
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -36,7 +35,7 @@ def _fail(message: str, code: int = 1) -> None:
 @app.command()
 def info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Areas per geography, indicators by kind, services by type and data vintages."""
-    from analysis.data.catalogue import dataset_info
+    from analysis.data import dataset_info
 
     try:
         facts = dataset_info()
@@ -69,7 +68,7 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 def area(code: str = typer.Argument(..., help="GSS code, e.g. E54000057 or S12000005"),
          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Headline figures of a study area (population, share in the most deprived quintile)."""
-    from analysis.explore.summary import study_area_summary
+    from analysis.explore import study_area_summary
 
     try:
         summary = study_area_summary(code)
@@ -92,9 +91,13 @@ def gp_funding(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """NHS payments per weighted patient by practice deprivation group, with 95% CIs."""
-    from analysis.access.services import practices_in_area
-    from analysis.funding.deprivation import funding_by_deprivation, funding_gap
-    from analysis.funding.payments import load_gp_payments, load_practice_imd
+    from analysis.access import practices_in_area
+    from analysis.funding import (
+        funding_by_deprivation,
+        funding_gap,
+        load_gp_payments,
+        load_practice_imd,
+    )
 
     if groups not in ("quintile", "decile"):
         _fail("--groups must be quintile or decile")
@@ -166,9 +169,9 @@ def access(
     out: Path | None = typer.Option(None, help="Write the per-LSOA table to this CSV file."),
 ) -> None:
     """Per-LSOA provision (access) indicators of a service, with a deprivation summary."""
-    from analysis.access.models import share_beyond
-    from analysis.data.indicators import default_registry
-    from analysis.explore.frames import study_area_frame
+    from analysis.access import share_beyond
+    from analysis.data import default_registry
+    from analysis.explore import study_area_frame
     from analysis.exports import to_csv_bytes
 
     if service not in ACCESS_INDICATORS:
@@ -209,7 +212,7 @@ def allocate(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Run an allocation scenario: move resources toward need within pace limits."""
-    from analysis.allocation.engine import ScenarioInfeasible, run_scenario_file
+    from analysis.allocation import ScenarioInfeasible, run_scenario_file
 
     if not scenario.is_file():
         _fail(f"Scenario file {scenario} not found")
@@ -242,21 +245,22 @@ def dashboard(
     headless: bool = typer.Option(False, help="Don't open a browser."),
 ) -> None:
     """Start the Streamlit dashboard on the embedded data."""
-    app_file = REPO_ROOT / "dashboard" / "app.py"
+    app_file = PACKAGE_ROOT / "dashboard" / "app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(app_file),
                "--server.port", str(port)]
     if headless:
         command += ["--server.headless", "true"]
-    raise typer.Exit(subprocess.call(command, cwd=REPO_ROOT))
+    raise typer.Exit(subprocess.call(command, cwd=PACKAGE_ROOT))
 
 
 @data_app.command("build")
 def data_build(
-    raw: Path = typer.Option(REPO_ROOT.parent / "shared" / "data", help="The raw open-data pack."),
-    out: Path = typer.Option(REPO_ROOT / "data", help="Where to write the embedded dataset."),
+    raw: Path = typer.Option(PACKAGE_ROOT.parent / "shared" / "data",
+                             help="The raw open-data pack."),
+    out: Path = typer.Option(PACKAGE_ROOT / "data", help="Where to write the embedded dataset."),
 ) -> None:
     """Rebuild the embedded dataset from the raw open-data pack (build time only)."""
-    from analysis.build.build_data import RawDataError, build
+    from analysis.build import RawDataError, build
 
     try:
         manifest = build(raw, out)

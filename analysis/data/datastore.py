@@ -8,6 +8,7 @@ missing or corrupt file without touching the real one.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 from collections.abc import Callable
@@ -19,7 +20,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 DATA_DIR_ENV = "FAIRSHARE_DATA_DIR"
-_PACKAGE_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+# a source checkout (and an editable install) reads <repo>/data; a wheel carries the same
+# files as the package ``fairshare_data`` (see setup.py)
+_SOURCE_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 T = TypeVar("T")
 
 
@@ -51,9 +54,22 @@ def data_cache(maxsize: int = 8) -> Callable[[Callable[..., T]], Callable[..., T
 
 
 def data_dir() -> Path:
-    """The directory holding the embedded dataset (``$FAIRSHARE_DATA_DIR`` or ``<repo>/data``)."""
+    """The directory holding the embedded dataset: ``$FAIRSHARE_DATA_DIR`` if set, else
+    ``<repo>/data`` in a source checkout, else the installed package ``fairshare_data``."""
     override = os.environ.get(DATA_DIR_ENV)
-    return Path(override) if override else _PACKAGE_DATA_DIR
+    if override:
+        return Path(override)
+    return _installed_data_dir()
+
+
+@functools.cache
+def _installed_data_dir() -> Path:
+    if (_SOURCE_DATA_DIR / "manifest.json").is_file():
+        return _SOURCE_DATA_DIR
+    spec = importlib.util.find_spec("fairshare_data")
+    if spec is None or not spec.submodule_search_locations:
+        return _SOURCE_DATA_DIR  # reported as missing files, with the remedy, when read
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def data_path(relative: str) -> Path:

@@ -1,0 +1,47 @@
+"""Indicators on a study area: the small-area frame of a study area, headline figures, the
+equity panel of a need × provision pair (inverse-care test, decile gradient, SII, funnel,
+clusters), area profiles and the map layers (classification, colours, compact deck.gl
+encoding) that the dashboard and the briefings draw.
+"""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "equity": [
+            "EquityPanel",
+            "HEADLINE_NEED",
+            "HEADLINE_PROVISION",
+            "MIN_DECILES_FOR_SII",
+            "SII_SEED",
+            "equity_panel",
+            "fitted_band",
+            "funnel_statistic",
+            "indicator_funnel",
+            "need_provision_clusters",
+        ],
+        "frames": ["area_value", "indicator_choices", "study_area_frame"],
+        "maps": [
+            "BIVARIATE_COLOURS",
+            "Legend",
+            "MapLayer",
+            "SCHEMES",
+            "VIRIDIS_10",
+            "bivariate_classes",
+            "bivariate_labels",
+            "bivariate_layer",
+            "build_layer",
+            "change_classes",
+            "change_layer",
+            "change_legend",
+            "choropleth_layer",
+            "deprivation_layer",
+            "fill_expression",
+            "hex_to_rgb",
+            "service_points",
+        ],
+        "profiles": ["profile_table"],
+        "summary": ["AreaSummary", "study_area_summary"],
+    },
+)

@@ -14,17 +14,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.data.indicators import IndicatorMeta, IndicatorRegistry
+from analysis.data import IndicatorMeta, IndicatorRegistry
 from analysis.explore.frames import study_area_frame
-from analysis.stats.inequality import (
+from analysis.stats import (
     ConcentrationCurve,
     ConcentrationIndexResult,
+    InverseCareResult,
     SlopeIndexResult,
     concentration_curve,
     concentration_index,
+    inverse_care_test,
     slope_index,
 )
-from analysis.stats.inverse_care import InverseCareResult, inverse_care_test
 
 #: The need and provision indicators every headline uses (dashboard overview, briefings):
 #: IMD 2025 / SIMD 2020, and GP list places within reach. Scotland has no provision yet.
@@ -163,7 +164,7 @@ def indicator_funnel(country: str, area_code: str | None, indicator_id: str,
 
     The target is the study area's pooled value; areas with a zero denominator are left out.
     """
-    from analysis.stats.funnel import funnel_plot
+    from analysis.stats import funnel_plot
 
     meta = registry.meta(indicator_id)
     how = funnel_statistic(meta)
@@ -193,8 +194,8 @@ def need_provision_clusters(country: str, area_code: str | None, need_id: str,
     the pseudo p-values are then resolved to 0.01; returns the
     :class:`analysis.stats.spatial.BivariateClusterResult`.
     """
-    from analysis.data.geography import select_study_area
-    from analysis.stats.spatial import bivariate_clusters
+    from analysis.data import select_study_area
+    from analysis.stats import bivariate_clusters
 
     shapes = select_study_area(country, area_code)
     frame = study_area_frame(country, area_code, [need_id, provision_id], registry)

@@ -7,8 +7,14 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis.data.geography import aggregate, load_pack_table, small_area_mask, spec_for
-from analysis.data.indicators import IndicatorMeta, IndicatorRegistry
+from analysis.data import (
+    IndicatorMeta,
+    IndicatorRegistry,
+    aggregate,
+    load_pack_table,
+    small_area_mask,
+    spec_for,
+)
 from analysis.explore.summary import DEPRIVATION_DECILE
 
 SMALL_AREA_GEOGRAPHY = {"england": "lsoa21", "scotland": "dz11"}

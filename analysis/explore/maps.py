@@ -385,7 +385,7 @@ def deprivation_layer(country: str, area_code: str | None, registry) -> MapLayer
     England uses IMD 2025 deciles on LSOA 2021; Scotland SIMD 2020 deciles on data zones.
     Record fields: ``c`` code, ``n`` name, ``v`` decile, ``p`` population, ``k`` class.
     """
-    from analysis.data.geography import select_study_area, spec_for
+    from analysis.data import select_study_area, spec_for
     from analysis.explore.summary import DEPRIVATION_DECILE, DEPRIVATION_INDEX_LABEL
 
     spec = spec_for(country)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.data.geography import COUNTRY_CODES, load_pack_table, resolve_area, spec_for
-from analysis.data.indicators import IndicatorRegistry
+from analysis.data import COUNTRY_CODES, IndicatorRegistry, load_pack_table, resolve_area, spec_for
 from analysis.explore.frames import SMALL_AREA_GEOGRAPHY, area_value, level_values
 
 PARENT_LEVEL = {"england": "icb", "scotland": "council"}

@@ -6,15 +6,16 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from analysis.data.geography import (
+from analysis.data import (
     COUNTRY_CODES,
     AreaRef,
+    IndicatorRegistry,
+    default_registry,
     load_pack_table,
     resolve_area,
     small_area_mask,
     spec_for,
 )
-from analysis.data.indicators import IndicatorRegistry, default_registry
 
 #: The national small-area deprivation decile of each pack (1 = most deprived 10%).
 DEPRIVATION_DECILE = {"england": "imd2025_decile", "scotland": "simd2020_decile"}

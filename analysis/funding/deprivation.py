@@ -468,7 +468,7 @@ def funding_inverse_care_test(
     Returns ``{"result": InverseCareResult, "imd_year": int, "practices": int,
     "excluded": {...}}``.
     """
-    from analysis.stats.inverse_care import inverse_care_test
+    from analysis.stats import inverse_care_test
 
     rows = _year_rows(payments, year)
     selected, missing_codes = _select(rows, practices)

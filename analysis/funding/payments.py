@@ -79,7 +79,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.data.datastore import data_cache, read_parquet
+from analysis.data import data_cache, read_parquet
 
 __all__ = [
     "CANONICAL_COLUMNS",

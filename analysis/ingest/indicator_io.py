@@ -50,7 +50,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from analysis.data.datastore import DataFileError, data_dir
+from analysis.data import DataFileError, data_dir
 from analysis.data.indicators import (
     AGGREGATIONS,
     COLUMN_KEYS,
@@ -815,14 +815,14 @@ def _family_label(family: str) -> str:
 
 def geography_universe(geography: str) -> pd.Index:
     """All codes Fairshare knows for a geography (the packs, the lookup, the practice list)."""
-    from analysis.data.geography import load_pack_table
+    from analysis.data import load_pack_table
 
     if geography == "lsoa11":
-        from analysis.data.lsoa_conversion import load_lookup
+        from analysis.data import load_lookup
 
         codes = load_lookup()["lsoa11_code"]
     elif geography == "practice":
-        from analysis.access.services import load_gp_practices
+        from analysis.access import load_gp_practices
 
         codes = load_gp_practices()["practice_code"]
     elif geography == "dz11":
@@ -1199,7 +1199,7 @@ def _outliers(value: np.ndarray, rows: np.ndarray, codes: pd.Series, column: str
 
 def _convert_lsoa11(out: pd.DataFrame, options: _Options, report: ValidationReport,
                     column: str) -> pd.DataFrame:
-    from analysis.data.lsoa_conversion import convert_lsoa11_to_lsoa21
+    from analysis.data import convert_lsoa11_to_lsoa21
 
     counts = [c for c in ("numerator", "denominator") if c in out.columns]
     rates = [c for c in ("lower_ci", "upper_ci", "decile", "rank") if c in out.columns]
@@ -1226,7 +1226,7 @@ def _convert_lsoa11(out: pd.DataFrame, options: _Options, report: ValidationRepo
 def _practices_to_areas(out: pd.DataFrame, target: str, options: _Options,
                         report: ValidationReport) -> pd.DataFrame:
     """Aggregate practice values to the areas where the practices stand."""
-    from analysis.access.services import load_gp_practices
+    from analysis.access import load_gp_practices
 
     practices = load_gp_practices().set_index("practice_code")
     area = out["area_code"].map(practices[PRACTICE_TARGETS[target]])
@@ -1742,7 +1742,7 @@ def add_indicator(path: str | os.PathLike[str], meta: Any, *, replace: bool = Fa
     if indicator is None or not report.ok:
         raise IndicatorValidationError(report)
     folder, replaced = install_indicator(indicator, replace=replace, root=root, force=force)
-    from analysis.data.indicators import default_registry
+    from analysis.data import default_registry
 
     default_registry.cache_clear()
     return AddResult(indicator, report, folder, replaced)
@@ -1767,7 +1767,7 @@ def remove_indicator(indicator_id: str, *, root: str | os.PathLike[str] | None =
         os.replace(target, trash)
         _fsync_dir(folder)
         shutil.rmtree(trash, ignore_errors=True)
-    from analysis.data.indicators import default_registry
+    from analysis.data import default_registry
 
     default_registry.cache_clear()
     return target

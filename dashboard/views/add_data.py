@@ -9,10 +9,9 @@ import os
 import pandas as pd
 import streamlit as st
 
-from analysis.data.indicators import GEOGRAPHIES, INDICATOR_ID, KINDS, POLARITIES
-from analysis.data.sources import OGL
-from analysis.explore.maps import choropleth_layer
-from analysis.ingest.indicator_io import MAX_UPLOAD_BYTES, install_indicator, read_upload
+from analysis.data import GEOGRAPHIES, INDICATOR_ID, KINDS, OGL, POLARITIES
+from analysis.explore import choropleth_layer
+from analysis.ingest import MAX_UPLOAD_BYTES, install_indicator, read_upload
 from dashboard.components import deck_map, legend_html, polygon_layer
 from dashboard.state import session_registry, session_uploads, study_area_shapes
 

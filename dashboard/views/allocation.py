@@ -10,14 +10,14 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from analysis.allocation.engine import (
+from analysis.allocation import (
     NeedComponent,
     Scenario,
     ScenarioInfeasible,
     compare,
     practice_change_points,
 )
-from analysis.explore.maps import change_layer, change_legend, fill_expression
+from analysis.explore import change_layer, change_legend, fill_expression
 from dashboard.components import (
     chart_with_text,
     deck_map,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from analysis.access.services import practices_in_area
-from analysis.funding.deprivation import funding_gap, funding_gap_by_year
+from analysis.access import practices_in_area
+from analysis.funding import funding_gap, funding_gap_by_year
 from dashboard.components import chart_with_text, escape
 from dashboard.state import gp_funding_trend
 

@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.explore.equity import fitted_band, funnel_statistic
-from analysis.explore.maps import Legend, build_layer
-from analysis.stats.spatial import CLUSTER_LABELS
+from analysis.explore import Legend, build_layer, fitted_band, funnel_statistic
+from analysis.stats import CLUSTER_LABELS
 from dashboard.components import chart_with_text, deck_map, legend_html, polygon_layer
 from dashboard.state import (
     choices,

@@ -8,8 +8,8 @@ import html
 import pydeck as pdk
 import streamlit as st
 
-from analysis.access.services import load_gp_practices, load_stroke_units
-from analysis.explore.maps import SCHEMES, bivariate_layer, choropleth_layer, service_points
+from analysis.access import load_gp_practices, load_stroke_units
+from analysis.explore import SCHEMES, bivariate_layer, choropleth_layer, service_points
 from dashboard.components import (
     bivariate_legend_html,
     deck_map,

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from analysis.explore.frames import area_value
+from analysis.explore import area_value
 from dashboard.components import deck_map, legend_html, polygon_layer
 from dashboard.state import (
     DEFAULT_NEED,

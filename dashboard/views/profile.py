@@ -7,7 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from analysis.data.geography import resolve_area
+from analysis.data import resolve_area
 from dashboard.components import chart_with_text, escape, table_downloads
 from dashboard.state import profile_of
 

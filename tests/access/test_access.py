@@ -522,8 +522,7 @@ def test_share_beyond_by_decile():
 
 @pytest.fixture(scope="module")
 def england():
-    from analysis.data.datastore import read_parquet
-    from analysis.data.geography import load_pack
+    from analysis.data import load_pack, read_parquet
 
     pack = load_pack("england")
     practices = read_parquet("services/gp_practices.parquet")

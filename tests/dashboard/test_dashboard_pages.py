@@ -166,7 +166,7 @@ def test_allocation_page_icb_scenario_and_comparison():
 def test_add_data_page_validates_and_uses_an_upload():
     import pandas as pd
 
-    from analysis.data.geography import load_pack_table
+    from analysis.data import load_pack_table
 
     at = open_page("add_data", "E08000010")
     codes = load_pack_table("england").query("ltla_code == 'E08000010'").index[:150]
@@ -178,7 +178,7 @@ def test_add_data_page_validates_and_uses_an_upload():
         def getvalue(self):
             return csv.encode()
 
-    from analysis.ingest.indicator_io import read_upload
+    from analysis.ingest import read_upload
 
     meta = {"id": "wigan_test", "title": "Wigan <test> & co", "description": "A test.",
             "unit": "score", "kind": "need", "polarity": "higher_is_worse",

@@ -10,7 +10,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.data.indicators import IndicatorRegistry
+from analysis.data import IndicatorRegistry
 from analysis.explore.maps import (
     classify,
     decile_legend,

@@ -8,8 +8,8 @@ import json
 from typer.testing import CliRunner
 
 from analysis.cli.main import app
-from analysis.data.indicators import IndicatorRegistry
-from analysis.explore.frames import indicator_choices
+from analysis.data import IndicatorRegistry
+from analysis.explore import indicator_choices
 from tests.conftest import REPO
 
 FIXTURES = REPO / "tests" / "fixtures" / "indicators"

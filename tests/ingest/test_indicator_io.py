@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from analysis.cli.indicators import indicators_app
-from analysis.data.indicators import Indicator, IndicatorError, IndicatorRegistry, validate_values
+from analysis.data import Indicator, IndicatorError, IndicatorRegistry, validate_values
 from analysis.ingest import indicator_io
 from analysis.ingest.indicator_io import (
     IndicatorExistsError,
@@ -380,7 +380,7 @@ def test_outliers_and_coverage_are_warnings():
 
 
 def test_full_coverage_has_no_coverage_warning():
-    from analysis.data.geography import load_pack_table
+    from analysis.data import load_pack_table
 
     codes = sorted(load_pack_table("england")["ltla_code"].unique())
     body = "area_code,value\n" + "".join(f"{c},{i % 7}\n" for i, c in enumerate(codes))
