@@ -32,7 +32,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.access import models as access  # noqa: E402
+import analysis.access as access  # noqa: E402
 from analysis.data import (  # noqa: E402
     load_lookup,
     load_pack,

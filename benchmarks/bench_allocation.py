@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_allocation.py [--repeat N]
 
-For each scenario it runs :func:`analysis.allocation.engine.allocate` once (data preparation, solve,
+For each scenario it runs :func:`analysis.allocation.model.allocate` once (data preparation, solve,
 equity measures), then times the constrained solve alone (:func:`allocation_path` on the
 prepared current, target and population) ``N`` times and prints the best: one year and the
 scenario's whole multi-year path, with the quadratic (default) and the HiGHS L1 objective.

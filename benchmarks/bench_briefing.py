@@ -5,7 +5,7 @@ Usage::
     python benchmarks/bench_briefing.py [--sample N] [--out DIR] [--scenario FILE]
 
 1. **Cold**: a fresh Python process builds and renders one ICB briefing PDF (NHS Greater
-   Manchester, E54000057), timed from before ``import analysis.briefing.engine`` to the bytes: what
+   Manchester, E54000057), timed from before ``import analysis.briefing`` to the bytes: what
    ``fairshare briefing --area E54000057`` costs, including loading the data and starting
    the chart and PDF engines.
 2. **Warm**: the same briefing again in this process, split into build (analysis, map and
@@ -41,7 +41,7 @@ ALL_TARGET_S = 180.0
 COLD = f"""
 import time
 started = time.perf_counter()
-from analysis.briefing.engine import briefing_bytes
+from analysis.briefing import briefing_bytes
 pdf = briefing_bytes({ICB!r}, "pdf")  # what `fairshare briefing --area` does
 print(time.perf_counter() - started, len(pdf))
 """

@@ -21,8 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.stats import fair_share as fs  # noqa: E402
-from analysis.stats import inequality as ineq  # noqa: E402
+import analysis.stats as ineq  # noqa: E402
 
 AREAS = 33_755
 REPEATS = 7
@@ -128,9 +127,9 @@ def every_measure(areas: dict[str, np.ndarray]) -> None:
     ineq.quantile_ratio(rate, population, quantiles=quintile)
     ineq.population_attributable_risk(rate, population, quantiles=quintile, rate_per=100_000)
     ineq.index_of_disparity(rate, population, quantiles=quintile)
-    table = fs.fair_share(areas["spend"], areas["need"])
-    fs.fair_share_totals(table)
-    fs.fair_share_by_quintile(table, population, quintile)
+    table = ineq.fair_share(areas["spend"], areas["need"])
+    ineq.fair_share_totals(table)
+    ineq.fair_share_by_quintile(table, population, quintile)
 
 
 def main() -> None:

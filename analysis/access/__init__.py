@@ -1,6 +1,9 @@
 """Access to services: the service sites shipped with the data (GP practices, stroke units),
-distances to the nearest site, catchment measures (enhanced two-step floating catchment
-area) and travel times, all onto small areas.
+great-circle distances, the nearest site, floating catchments with distance decay (E2SFCA)
+and travel times, all onto small areas.
+
+Modules, lowest first: ``points`` (points and distances), ``nearest``, ``catchment``,
+``stroke`` (stroke travel times and admissions), ``services`` (the shipped sites).
 """
 
 import lazy_loader
@@ -8,15 +11,13 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        "models": [
-            "e2sfca",
-            "facility_points",
-            "nearest_facility",
-            "representative_points",
-            "share_beyond",
-            "stroke_admissions_lsoa21",
-            "stroke_travel_times_lsoa21",
-        ],
+        "points": ["EARTH_MEAN_RADIUS_KM", "facility_points", "haversine_km",
+                   "representative_points"],
+        "nearest": ["NearestFacility", "nearest_by_travel_time", "nearest_facility"],
+        "catchment": ["AreaAttribution", "CatchmentAccess", "Decay", "decay_weight", "e2sfca",
+                      "facility_attribute_per_resident"],
+        "stroke": ["StrokeAdmissions", "StrokeTravelTimes", "share_beyond",
+                   "stroke_admissions_lsoa21", "stroke_travel_times_lsoa21"],
         "services": ["load_gp_practices", "load_stroke_units", "practices_in_area"],
     },
 )

@@ -1,6 +1,12 @@
 """Allocation modelling: versioned scenarios, need formulas, proportionate universalism,
 pace-of-change, floor and cap constraints solved exactly, equity before and after, and the
 reports of winners and losers.
+
+Modules, in import order: ``scenario`` (the validated, versioned scenario schema), ``solver``
+(target allocation, constraints, exact quadratic and HiGHS L1 solvers, infeasibility),
+``equity`` (equity measures of an allocation), ``inputs`` (areas, population, deprivation and
+current provision), ``need`` (need formula and need index), ``model`` (:func:`allocate` and
+its result) and ``reports`` (comparison, CSV export, batch runs, map layers).
 """
 
 import lazy_loader
@@ -8,22 +14,33 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        "engine": [
-            "AllocationResult",
-            "CurrentSpec",
-            "GP_PAYMENTS_SOURCE",
-            "NeedComponent",
-            "NeedSpec",
-            "PRACTICE_NEED_INDICATORS",
-            "Scenario",
-            "ScenarioInfeasible",
-            "allocate",
-            "allocation_path",
+        "equity": ["EquityMetrics", "equity_metrics"],
+        "model": ["AllocationResult", "allocate"],
+        "need": ["PRACTICE_NEED_INDICATORS"],
+        "reports": [
             "compare",
-            "load_scenario",
             "practice_change_points",
+            "result_csv_bytes",
             "run_scenario_file",
             "small_area_changes",
+        ],
+        "scenario": [
+            "CurrentSpec",
+            "GP_PAYMENTS_SOURCE",
+            "LEVELS",
+            "NeedComponent",
+            "NeedSpec",
+            "OBJECTIVES",
+            "SCHEMA_VERSION",
+            "Scenario",
+            "load_scenario",
+        ],
+        "solver": [
+            "Conflict",
+            "ScenarioInfeasible",
+            "allocation_path",
+            "solve_year",
+            "target_allocation",
         ],
     },
 )

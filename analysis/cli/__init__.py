@@ -1,4 +1,7 @@
-"""The ``fairshare`` command line: one module per command group, calling the engine."""
+"""The ``fairshare`` command line: one module per command group (``catalogue``, ``funding``,
+``access``, ``allocation``, ``briefing``, ``indicators``, ``data``, ``dashboard``), assembled
+in ``main``. It calls the engine; nothing in the engine imports it.
+"""
 
 from analysis.cli.main import app
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import typer
 
-# analysis.briefing.engine pulls in scipy, statsmodels and WeasyPrint (~3 s): imported inside
+# the briefing room pulls in scipy, statsmodels and WeasyPrint (~3 s): imported inside
 # the functions so that registering this command keeps `fairshare info` fast
 FORMATS: tuple[str, ...] = ("pdf", "html", "docx")
 

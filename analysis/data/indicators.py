@@ -42,7 +42,7 @@ COLUMN_KEYS: tuple[str, ...] = (
     "lower_ci_column", "upper_ci_column",
 )
 # A package renamed aside while ``fairshare indicators add --replace`` swaps in the new one
-# (analysis.ingest.indicator_io); read in place of ``<id>/`` if a crash left ``<id>/`` missing.
+# (analysis.ingest); read in place of ``<id>/`` if a crash left ``<id>/`` missing.
 REPLACED_PREFIX = ".replaced-"
 
 

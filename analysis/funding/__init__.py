@@ -1,4 +1,4 @@
-"""Funding of general practice: reading NHS England"s *NHS Payments to General Practice*
+"""Funding of general practice: reading NHS England's *NHS Payments to General Practice*
 files year by year, the embedded practice × year table, and payments per weighted patient
 by practice deprivation with confidence intervals.
 """

@@ -308,7 +308,8 @@ def layout_for_year(year: str) -> Layout:
     if year not in YEARS:
         raise ValueError(
             f"no NHS Payments to General Practice layout is defined for year {year!r}; "
-            f"known years: {', '.join(YEARS)}. Add the year's headers to analysis/gp_payments.py")
+            f"known years: {', '.join(YEARS)}. Add the year's headers to "
+            "analysis/funding/payments.py")
     return Layout(
         year=year,
         fields={k: f.variants for k, f in HEADER_VARIANTS.items()
@@ -356,7 +357,7 @@ def _resolve_headers(headers: list[str], layout: Layout, path: Path) -> dict[str
     if unexpected:
         raise ValueError(f"{path}: year {layout.year}: unknown file layout, unrecognised or "
                          f"out-of-year column(s) {unexpected}; map them in "
-                         f"analysis/gp_payments.py. {found}")
+                         f"analysis/funding/payments.py. {found}")
     return resolved
 
 

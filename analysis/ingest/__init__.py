@@ -1,6 +1,14 @@
-"""Bringing in analysts" data: readers for CSV, Excel and Fingertips exports, automatic
-geography detection with 2011 → 2021 conversion, a validation report naming file, row and
-column, and atomic, kill-safe writes to the indicator registry.
+"""Bringing in analysts' data: readers for CSV, Excel, Parquet and Fingertips exports,
+automatic geography detection with 2011 → 2021 conversion and practice attribution, a
+validation report naming file, row and column, and atomic, kill-safe writes to the
+indicator registry.
+
+Modules, in import order (each imports only those before it): ``report`` (the validation
+report and message helpers), ``metadata`` (indicator.yaml keys and import options),
+``readers`` (bytes → cells, columns, codes and numbers), ``geography`` (detection,
+LSOA 2011 → 2021 conversion, practice mapping, coverage), ``fingertips`` (filtering a
+Fingertips export), ``validation`` (value rules, the check pipeline, file and upload entry
+points) and ``registry`` (atomic add, remove and recovery of packages).
 """
 
 import lazy_loader
@@ -8,19 +16,24 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
-        "indicator_io": [
-            "GEOGRAPHY_LABELS",
-            "IndicatorValidationError",
-            "MAX_UPLOAD_BYTES",
-            "ValidationReport",
+        "geography": ["code_family", "detect_geography", "geography_universe"],
+        "registry": [
+            "AddResult",
+            "IndicatorExistsError",
             "add_indicator",
             "install_indicator",
-            "load_indicator_file",
-            "read_upload",
             "recover_registry",
             "registry_root",
             "remove_indicator",
             "shipped_ids",
+        ],
+        "report": ["GEOGRAPHY_LABELS", "IndicatorValidationError", "Issue", "ValidationReport"],
+        "validation": [
+            "MAX_FILE_BYTES",
+            "MAX_UPLOAD_BYTES",
+            "load_indicator_file",
+            "read_upload",
+            "validate_file",
         ],
     },
 )

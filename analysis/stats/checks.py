@@ -59,3 +59,58 @@ def reject_where(name: str, values: Any, array: FloatArray, bad: NDArray[np.bool
         shown = np.atleast_1d(array)[position]
         raise ValueError(
             f"{name}[{position}]{position_label(values, position)} is {shown:g}: {rule}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks of the inequality measures and fair shares (messages name the position only)
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_float_array(name: str, data: ArrayLike) -> FloatArray:
+    """A 1-D float array of ``data``; raises if it is empty, not numeric or not finite."""
+    return finite_vector(name, data, allow_empty=False)
+
+
+def _require(name: str, array: FloatArray, bad: NDArray[np.bool_], rule: str) -> None:
+    """Raise naming the first position where ``bad`` is true."""
+    if bad.any():
+        position = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name}[{position}] is {float(array[position])!r}: {name} {rule}")
+
+
+def _positive(name: str, data: ArrayLike) -> FloatArray:
+    array = _as_float_array(name, data)
+    _require(name, array, array <= 0, "must be positive")
+    return array
+
+
+def _non_negative(name: str, data: ArrayLike) -> FloatArray:
+    array = _as_float_array(name, data)
+    _require(name, array, array < 0, "must not be negative")
+    return array
+
+
+def _same_length(**arrays: FloatArray) -> None:
+    names = list(arrays)
+    first = names[0]
+    for other in names[1:]:
+        if arrays[other].size != arrays[first].size:
+            raise ValueError(
+                f"{first} has {arrays[first].size} entries but {other} has "
+                f"{arrays[other].size}: they must be the same length"
+            )
+
+
+def _confidence_level(confidence: float) -> float:
+    level = float(confidence)
+    if not 0.0 < level < 1.0:
+        raise ValueError(
+            f"confidence is {level!r}: give it as a fraction between 0 and 1, e.g. 0.95"
+        )
+    return level
+
+
+def _weights_or_ones(weights: ArrayLike | None, size: int) -> FloatArray:
+    if weights is None:
+        return np.ones(size)
+    return _positive("weights", weights)

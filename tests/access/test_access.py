@@ -1,4 +1,4 @@
-"""Tests for analysis.access.models.
+"""Tests for analysis.access: points and distances, nearest facility, E2SFCA, stroke.
 
 Toy layouts sit on the equator, where the great-circle distance between (λ1, 0) and (λ2, 0)
 is exactly R·|λ2 − λ1|, so a point "x km east" is at longitude x / KM_PER_DEGREE and every
@@ -20,7 +20,7 @@ from hypothesis.extra import numpy as hnp
 from pyproj import Geod
 from shapely.geometry import Polygon
 
-from analysis.access.models import (
+from analysis.access import (
     EARTH_MEAN_RADIUS_KM,
     decay_weight,
     e2sfca,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.allocation.engine import (
+from analysis.allocation import (
     AllocationResult,
     CurrentSpec,
     NeedComponent,

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.briefing import engine as briefing_module
-from analysis.briefing.engine import (
+from analysis.briefing import (
     BRIEFING_NEED,
     BRIEFING_PROVISION,
     SUPPRESSED,
@@ -34,6 +33,7 @@ from analysis.briefing.engine import (
     suppress_counts,
     suppression_mask,
 )
+from analysis.briefing import assembly as briefing_module
 from analysis.data import UnknownAreaError, default_registry
 from analysis.explore import area_value, equity_panel, study_area_summary
 
@@ -373,7 +373,7 @@ def test_suppression_threshold_is_configurable():
 
 
 def test_scenario_section_reports_the_allocation(built):
-    from analysis.briefing.engine import run_scenario
+    from analysis.briefing import run_scenario
 
     path = REPO / "data" / "scenarios" / "gp-funding-toward-need.json"
     b = build_briefing("E08000010", scenario_path=path)
@@ -472,7 +472,7 @@ def test_cli_batch_continues_past_a_failure(tmp_path, monkeypatch):
 
 def test_cli_briefing_formats_match_the_engine():
     """The CLI keeps its own copy so that `fairshare info` need not import the engine."""
-    from analysis.briefing import engine as briefing
+    from analysis.briefing import rendering as briefing
     from analysis.cli import briefing as cli_briefing
 
     assert cli_briefing.FORMATS == briefing.FORMATS

@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from analysis.cli.main import app
+from analysis.cli import app
 
 runner = CliRunner()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from analysis.cli.main import app
+from analysis.cli import app
 from analysis.data.catalogue import dataset_info
 from analysis.data.datastore import DataFileError, data_path, read_parquet
 from analysis.data.geography import load_pack_table

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analysis.access import practices_in_area
-from analysis.cli.main import app
+from analysis.cli import app
 from analysis.data import UnknownAreaError
 from analysis.funding.deprivation import funding_inverse_care_test
 from analysis.funding.payments import load_gp_payments, load_practice_imd

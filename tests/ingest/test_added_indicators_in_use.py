@@ -7,7 +7,7 @@ import json
 
 from typer.testing import CliRunner
 
-from analysis.cli.main import app
+from analysis.cli import app
 from analysis.data import IndicatorRegistry
 from analysis.explore import indicator_choices
 from tests.conftest import REPO

@@ -26,8 +26,7 @@ from typer.testing import CliRunner
 
 from analysis.cli.indicators import indicators_app
 from analysis.data import Indicator, IndicatorError, IndicatorRegistry, validate_values
-from analysis.ingest import indicator_io
-from analysis.ingest.indicator_io import (
+from analysis.ingest import (
     IndicatorExistsError,
     IndicatorValidationError,
     add_indicator,
@@ -41,6 +40,7 @@ from analysis.ingest.indicator_io import (
     shipped_ids,
     validate_file,
 )
+from analysis.ingest import registry as ingest_registry
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "indicators"
@@ -596,7 +596,7 @@ def test_failed_write_leaves_no_trace(root, monkeypatch):
         (folder / "data.parquet").write_bytes(b"PAR1 half")
         raise OSError("killed")
 
-    monkeypatch.setattr(indicator_io, "_write_package", half_write)
+    monkeypatch.setattr(ingest_registry, "_write_package", half_write)
     with pytest.raises(OSError):
         add_indicator(FIXTURES / "dz11.csv", dict(PLAIN, id="other"), root=root)
     with pytest.raises(OSError):
@@ -608,7 +608,7 @@ def test_failed_write_leaves_no_trace(root, monkeypatch):
 KILL_SCRIPT = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from analysis.ingest import indicator_io
+    from analysis.ingest import registry
 
     root, point = Path(sys.argv[1]), sys.argv[2]
     real_replace, real_fsync = os.replace, os.fsync
@@ -629,7 +629,7 @@ KILL_SCRIPT = textwrap.dedent("""
     os.replace, os.fsync = replace, fsync
     meta = dict(id="values", title="t", description="d", unit="%", polarity="neutral",
                 kind="context", geography="auto", period="2024", source="s", licence="OGL")
-    indicator_io.add_indicator(sys.argv[3], meta, root=root, replace=True)
+    registry.add_indicator(sys.argv[3], meta, root=root, replace=True)
     print("not killed")
 """)
 

@@ -1,11 +1,11 @@
-"""Tests for analysis.stats.inequality.
+"""Tests for the inequality measures: analysis.stats.sii, concentration, distribution and gaps.
 
 Reference values and where they come from:
 
 * Slope index: the input data are the worked example published with OHID's PHEindicatormethods
   (``tests/fixtures/phe_sii_example.csv``). The expected SII, RII and intercept here are derived
   independently (PHE's published outputs for its vignette examples are reproduced separately
-  in ``tests/test_inequality_phe_reference.py``): a statsmodels weighted least-squares fit of
+  in ``tests/stats/test_inequality_phe_reference.py``): a statsmodels weighted least-squares fit of
   value on relative rank with population-share weights, which is what
   ``lm(y*sqrt(a) ~ sqrt(a) + b*sqrt(a) - 1)`` in phe_sii computes. Expected confidence limits
   are analytic: for ``value_type="normal"`` the simulated SII is exactly normal, so its
@@ -32,7 +32,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from analysis.stats.inequality import (
+from analysis.stats import (
     ConcentrationIndexResult,
     InequalityMeasure,
     concentration_curve,

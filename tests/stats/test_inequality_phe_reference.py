@@ -45,7 +45,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.stats.inequality import SlopeIndexResult, slope_index
+from analysis.stats.sii import SlopeIndexResult, slope_index
 
 DATA = Path(__file__).resolve().parents[1] / "fixtures"
 OUTPUTS = pd.read_csv(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from analysis.stats.inequality import (
+from analysis.stats.checks import (
     _as_float_array,
     _non_negative,
     _positive,

@@ -1,4 +1,4 @@
-"""Tests for analysis.stats.fair_share; expected values are worked out by hand in each test."""
+"""Tests for analysis.stats.fair_shares; expected values are worked out by hand in each test."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.stats.fair_share import (
+from analysis.stats.fair_shares import (
     FAIR_SHARE_COLUMNS,
     fair_share,
     fair_share_by_quintile,

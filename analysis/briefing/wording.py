@@ -1,0 +1,228 @@
+"""Plain English and small-number suppression for briefings: the rules that turn numbers into
+words a councillor would use (:func:`compare_in_words`: "about a fifth less than England";
+rounded head counts and money), and the rules that hide small counts in tables and sentences
+(:func:`suppression_mask`, :func:`count_in_words`) with the footnote that explains them.
+
+Missing values are stated in words (:data:`NOT_AVAILABLE`), never as NaN, None or zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+#: How a suppressed cell is shown (the Office for National Statistics' symbol for
+#: "confidential"); the footnote explains it in words.
+SUPPRESSED = "[c]"
+NOT_AVAILABLE = "not available"
+NO_AREAS = "—"
+
+COUNTRY_LABEL = {"england": "England", "scotland": "Scotland"}
+NEIGHBOURHOOD = {"england": ("neighbourhood", "neighbourhoods", "LSOAs, 2021"),
+                 "scotland": ("neighbourhood", "neighbourhoods", "data zones, 2011")}
+VERDICT_LABEL = {"inverse_care": "Inverse care", "pro_need": "Follows need",
+                 "no_clear_relationship": "No clear pattern"}
+
+
+# =============================================================================================
+# Plain English
+# =============================================================================================
+
+_FRACTIONS: tuple[tuple[float, str], ...] = (
+    (0.1, "a tenth"), (0.2, "a fifth"), (0.25, "a quarter"), (1 / 3, "a third"),
+    (0.4, "two fifths"),
+)
+_MULTIPLES: tuple[tuple[float, str], ...] = (
+    (1.5, "one and a half times"), (2.0, "twice"), (2.5, "two and a half times"),
+)
+_NUMBER_WORDS = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
+                 9: "nine", 10: "ten"}
+
+
+def _finite(value: object) -> bool:
+    try:
+        return value is not None and math.isfinite(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+
+
+def _nearest_fraction(share: float) -> str:
+    return min(_FRACTIONS, key=lambda item: abs(item[0] - share))[1]
+
+
+def compare_in_words(value: float | None, reference: float | None,
+                     reference_label: str = "the national figure") -> str:
+    """How ``value`` compares with ``reference``, in words a councillor would use.
+
+    The ratio r = value ÷ reference is described by the nearest simple fraction or multiple:
+
+    * |r − 1| < 5%: "about the same as …"; 5–7.5%: "slightly more/less than …";
+    * up to 45% more or less: "about a tenth / a fifth / a quarter / a third / two fifths
+      more (less) than …";
+    * 0.45 < r < 0.55: "about half …"; below that "about a third of …", "less than a tenth
+      of …";
+    * from 1.45: "about one and a half times …", "about twice …", "about two and a half
+      times …", then whole multiples ("about three times …") up to ten, "more than ten
+      times …" beyond.
+
+    Both numbers must be positive (ratios of negative or zero values are not meaningful):
+    otherwise, and for missing values, the phrase says the comparison is not available.
+
+    >>> compare_in_words(80, 100, "England")
+    'about a fifth less than England'
+    """
+    if not (_finite(value) and _finite(reference)):
+        return f"not comparable with {reference_label} (no data)"
+    value, reference = float(value), float(reference)  # type: ignore[arg-type]
+    if value <= 0 or reference <= 0:
+        return f"not comparable with {reference_label}"
+    ratio = value / reference
+    change = ratio - 1.0
+    if abs(change) < 0.05:
+        return f"about the same as {reference_label}"
+    if abs(change) < 0.075:
+        return f"slightly {'more' if change > 0 else 'less'} than {reference_label}"
+    if ratio > 1:
+        if change < 0.45:
+            return f"about {_nearest_fraction(change)} more than {reference_label}"
+        if ratio < 2.75:
+            words = min(_MULTIPLES, key=lambda item: abs(item[0] - ratio))[1]
+            return f"about {words} {reference_label}"
+        times = round(ratio)
+        if times > 10:
+            return f"more than ten times {reference_label}"
+        return f"about {_NUMBER_WORDS[times]} times {reference_label}"
+    if ratio >= 0.55:
+        return f"about {_nearest_fraction(-change)} less than {reference_label}"
+    if ratio > 0.45:
+        return f"about half {reference_label}"
+    if ratio >= 0.075:
+        return f"about {_nearest_fraction(ratio)} of {reference_label}"
+    return f"less than a tenth of {reference_label}"
+
+
+def sentence_case(text: str) -> str:
+    """Capitalise the first letter only (``str.capitalize`` would lower "England")."""
+    return text[:1].upper() + text[1:]
+
+
+def format_number(value: float | None, decimals: int = 0, *, signed: bool = False,
+                  missing: str = NOT_AVAILABLE) -> str:
+    """``1234.5`` → ``"1,235"``; a proper minus sign; ``missing`` for None/NaN (never "nan")."""
+    if not _finite(value):
+        return missing
+    number = float(value)  # type: ignore[arg-type]
+    if round(number, decimals) == 0:
+        number = 0.0  # no "−0.0"
+    text = f"{abs(number):,.{decimals}f}"
+    if number < 0:
+        return "\u2212" + text
+    return ("+" + text) if signed and number > 0 else text
+
+
+def _round_sig(value: float, figures: int = 2) -> float:
+    if value == 0:
+        return 0.0
+    return round(value, figures - 1 - int(math.floor(math.log10(abs(value)))))
+
+
+def people_in_words(count: float | None) -> str:
+    """A head count rounded for prose: ``2_867_735`` → ``"about 2.9 million"``,
+    ``329_339`` → ``"about 330,000"``, ``51_540`` → ``"about 52,000"``, ``640`` → ``"640"``."""
+    if not _finite(count):
+        return NOT_AVAILABLE
+    number = float(count)  # type: ignore[arg-type]
+    if number >= 1_000_000:
+        return f"about {number / 1_000_000:.1f} million"
+    if number >= 1_000:
+        return f"about {_round_sig(number, 2):,.0f}"
+    return f"{number:,.0f}"
+
+
+def money_in_words(amount: float | None) -> str:
+    """Money rounded to three significant figures for prose: ``10_230_194_595`` →
+    ``"£10.2 billion"``, ``173_830_628`` → ``"£174 million"``, ``5_412_345`` →
+    ``"£5.41 million"``, ``776_400`` → ``"£776,000"``."""
+    if not _finite(amount):
+        return NOT_AVAILABLE
+    number = float(amount)  # type: ignore[arg-type]
+    sign = "\u2212" if number < 0 else ""
+    number = abs(number)
+    if number >= 1e9:
+        return f"{sign}£{number / 1e9:.3g} billion"
+    if number >= 1e6:
+        return f"{sign}£{number / 1e6:.3g} million"
+    if number >= 1e4:
+        return f"{sign}£{_round_sig(number, 3):,.0f}"
+    return f"{sign}£{number:,.0f}"
+
+
+# =============================================================================================
+# Small-number suppression
+# =============================================================================================
+
+
+def suppression_mask(counts: Sequence[float | int | None], threshold: int = 5, *,
+                     complementary: bool = True) -> list[bool]:
+    """Which counts to hide: every count from 1 to ``threshold`` − 1 (primary suppression).
+
+    Zero is shown (it discloses nothing about a person). With ``complementary`` (the default,
+    for tables whose total is published elsewhere in the briefing) a lone suppressed cell would
+    be recoverable as total − the others, so the smallest other non-zero count is hidden as
+    well (secondary suppression). Missing counts are neither shown nor counted.
+    """
+    if threshold < 1:
+        return [False] * len(counts)
+    values = [float(c) if _finite(c) else math.nan for c in counts]
+    mask = [0 < v < threshold for v in values]
+    if complementary and sum(mask) == 1:
+        others = [(v, i) for i, v in enumerate(values) if not mask[i] and v > 0]
+        if others:
+            mask[min(others)[1]] = True
+    return mask
+
+
+def suppress_counts(counts: Sequence[float | int | None], threshold: int = 5, *,
+                    complementary: bool = True) -> list[str]:
+    """Counts as table text, with suppressed ones shown as :data:`SUPPRESSED` ("[c]")."""
+    mask = suppression_mask(counts, threshold, complementary=complementary)
+    return [SUPPRESSED if hidden else format_number(c, 0, missing=NO_AREAS)
+            for c, hidden in zip(counts, mask, strict=True)]
+
+
+def count_in_words(count: float | int | None, threshold: int = 5, *,
+                   zero: str = "no") -> str:
+    """A count for a sentence: ``0`` → "no", 1 to threshold − 1 → "fewer than 5", else "1,234"."""
+    if not _finite(count):
+        return NOT_AVAILABLE
+    number = float(count)  # type: ignore[arg-type]
+    if number == 0:
+        return zero
+    if number < threshold:
+        return f"fewer than {threshold}"
+    return f"{number:,.0f}"
+
+
+def counts_in_words(counts: Sequence[int], threshold: int = 5) -> list[str]:
+    """Several counts that add up to a published total, for one sentence, suppressed as a
+    table would be: a hidden small count reads "fewer than 5"; a count hidden only so that
+    the small one cannot be worked out from the total reads "most" or "some"."""
+    mask = suppression_mask(counts, threshold)
+    total = sum(counts)
+    words = []
+    for count, hidden in zip(counts, mask, strict=True):
+        if not hidden:
+            words.append(count_in_words(count, threshold, zero="none"))
+        elif count < threshold:
+            words.append(f"fewer than {threshold}")
+        else:
+            words.append("most" if count > total / 2 else "some")
+    return words
+
+
+def suppression_note(threshold: int) -> str:
+    """The footnote every briefing with a suppressed cell carries."""
+    return (f"{SUPPRESSED} marks a count from 1 to {threshold - 1} that is hidden to protect "
+            f"privacy (small-number suppression, threshold {threshold}). Where only one count "
+            "in a column was hidden, one more is hidden too, so that it cannot be worked out "
+            "from the total. Zero is shown.")

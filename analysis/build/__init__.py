@@ -1,0 +1,20 @@
+"""The data build: turns the raw open-data pack into the compact embedded dataset in ``data/``
+with its manifest (provenance, row counts, join coverage). Run by ``fairshare data build``;
+the app and the tests never run it.
+
+Modules: ``raw`` (reading the pack, the build log), ``geography`` (packs and the LSOA
+lookup), ``indicators`` (default indicators and the package writer), ``provision``
+(indicators measured from facilities), ``services`` (practices, payments, stroke units),
+``pipeline`` (the whole build in order). The build is the one room that may use every room
+below it (data, access, funding).
+"""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "pipeline": ["MANIFEST_VERSION", "build"],
+        "raw": ["BuildLog", "RawDataError"],
+    },
+)

@@ -1,0 +1,149 @@
+"""Provision indicators measured from facilities: GP catchment access (E2SFCA), distance to
+the nearest practice, stroke travel times; and stroke admissions as a need indicator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.build.indicators import IndicatorBuild, _meta, _table
+from analysis.build.raw import (
+    BuildLog,
+    _raw,
+    _read_csv,
+)
+from analysis.data import SOURCES
+
+REPRESENTATIVE_POINT_NOTE = (
+    "Distances are measured from a representative point inside each LSOA (shapely "
+    "point_on_surface), because population-weighted centroids for LSOA 2021 are not in the "
+    "open data pack; for large rural LSOAs the point may be away from where people live.")
+
+
+def access_indicators(raw_dir: Path, england, lookup: pd.DataFrame, practices: pd.DataFrame,
+                      units: pd.DataFrame, log: BuildLog) -> list[IndicatorBuild]:
+    """Provision measured from facilities: GP catchment access (E2SFCA), distance to the
+    nearest practice, stroke travel times, and stroke admissions as a need indicator."""
+    from analysis.access import (
+        e2sfca,
+        facility_points,
+        nearest_facility,
+        representative_points,
+        stroke_admissions_lsoa21,
+        stroke_travel_times_lsoa21,
+    )
+
+    points = representative_points(england.set_index("lsoa21_code"))
+    population = england.set_index("lsoa21_code")["population"].astype(float)
+    surgeries = facility_points(practices, id_column="practice_code")
+    lists = practices.set_index("practice_code")["registered_patients"].astype(float)
+    payments = practices.set_index("practice_code")["total_payments_2022_23"].astype(float)
+    list_access = e2sfca(points, population, surgeries, lists, catchment_km=15.0)
+    pay_access = e2sfca(points, population, surgeries, payments, catchment_km=15.0, per=1.0)
+    nearest = nearest_facility(points, surgeries)
+    log.cover("e2sfca_registered_patients", summary=list_access.summary())
+    log.cover("e2sfca_payments", summary=pay_access.summary())
+    log.cover("nearest_gp_practice", summary=nearest.summary())
+
+    matrix = pd.read_parquet(_raw(raw_dir, "england/stroke_unit_travel_minutes_lsoa11.parquet"))
+    stroke = stroke_travel_times_lsoa21(matrix, units, lookup)
+    log.cover("stroke_travel_times", summary=stroke.summary(),
+              lsoa21_without_times=list(stroke.lsoa21_without_times))
+    admissions_raw = _read_csv(raw_dir, "england/stroke_admissions_lsoa11_2017-2019.csv")
+    admissions = stroke_admissions_lsoa21(admissions_raw, lookup)
+    log.cover("stroke_admissions", summary=admissions.summary(),
+              lsoa21_without_admissions=list(admissions.lsoa21_without_admissions))
+    codes = pd.Series(points.index)
+    gp_meta = {"source": "NHS Payments to General Practice 2022-23 and Patients Registered at "
+                         "a GP Practice, July 2023 (practice locations and lists)",
+               "publisher": "NHS England", "licence": SOURCES["gp_practices"].licence,
+               "source_url": SOURCES["gp_practices"].source_url}
+    stroke_meta = {"source": SOURCES["stroke_units"].title + "; modelled road travel times "
+                             "from each 2011 LSOA to each unit (data pack)",
+                   "publisher": SOURCES["stroke_units"].publisher,
+                   "licence": SOURCES["stroke_units"].licence,
+                   "source_url": SOURCES["stroke_units"].source_url,
+                   "vintage": SOURCES["stroke_units"].vintage}
+    common = {"geography": "lsoa21", "aggregation": "population_weighted_mean"}
+    builds = [
+        IndicatorBuild(
+            {**_meta("gp_practices", **gp_meta), **common,
+             "id": "gp_access_list_places_per_1000", "kind": "provision",
+             "title": "GP list places within reach (E2SFCA)",
+             "description": "Registered-patient places at GP practices within 15 km, shared "
+                            "between all the people who could use them and weighted by "
+                            "distance, per 1,000 residents. Higher means more GP capacity "
+                            "within reach.",
+             "unit": "list places per 1,000 residents", "polarity": "higher_is_better",
+             "period": "July 2023", "decimals": 0,
+             "notes": "Enhanced two-step floating catchment area (Luo & Qi 2009) with Gaussian "
+                      "distance decay, 15 km catchment; supply = registered patients, demand "
+                      "= Census 2021 population. " + REPRESENTATIVE_POINT_NOTE},
+            lambda: _table(codes, list_access.accessibility.reindex(points.index))),
+        IndicatorBuild(
+            {**_meta("gp_payments", **gp_meta), **common,
+             "id": "gp_access_funding_per_resident", "kind": "provision",
+             "title": "GP funding within reach (E2SFCA)",
+             "description": "NHS payments to GP practices within 15 km in 2022-23, shared "
+                            "between all the people who could use them and weighted by "
+                            "distance, per resident. Higher means more GP funding within reach.",
+             "unit": "£ per resident", "polarity": "higher_is_better",
+             "period": "2022-23", "decimals": 0,
+             "notes": "E2SFCA (Luo & Qi 2009), Gaussian decay, 15 km; supply = total NHS "
+                      "payments 2022-23 (practices missing from the 2022-23 file contribute "
+                      "nothing). " + REPRESENTATIVE_POINT_NOTE},
+            lambda: _table(codes, pay_access.accessibility.reindex(points.index))),
+        IndicatorBuild(
+            {**_meta("gp_practices", **gp_meta), **common,
+             "id": "gp_nearest_km", "kind": "provision",
+             "title": "Distance to the nearest GP practice",
+             "description": "Straight-line (great-circle) distance to the nearest GP practice. "
+                            "Higher means the nearest surgery is further away.",
+             "unit": "km", "polarity": "higher_is_worse", "period": "July 2023",
+             "decimals": 1,
+             "notes": "Haversine distance on a 6,371 km sphere (within 0.4% of the WGS84 "
+                      "geodesic in England). " + REPRESENTATIVE_POINT_NOTE},
+            lambda: _table(codes, nearest.table["distance_km"].reindex(points.index))),
+        IndicatorBuild(
+            {**_meta("stroke_units", **stroke_meta), **common,
+             "id": "stroke_minutes_thrombolysis", "kind": "provision",
+             "title": "Travel time to the nearest thrombolysis unit",
+             "description": "Modelled road travel time to the nearest stroke unit giving "
+                            "clot-busting treatment (thrombolysis). Higher is worse: every "
+                            "minute to treatment matters.",
+             "unit": "minutes", "polarity": "higher_is_worse", "period": "2024",
+             "decimals": 0,
+             "notes": "Times modelled from 2011 LSOAs, carried to 2021 LSOAs through the ONS "
+                      "lookup (splits inherit, merges population-weighted)."},
+            lambda: _table(pd.Series(stroke.table.index),
+                           stroke.table["ivt_minutes"], category=stroke.table["ivt_unit"])),
+        IndicatorBuild(
+            {**_meta("stroke_units", **stroke_meta), **common,
+             "id": "stroke_minutes_thrombectomy", "kind": "provision",
+             "title": "Travel time to the nearest thrombectomy centre",
+             "description": "Modelled road travel time to the nearest centre that removes "
+                            "clots mechanically (thrombectomy). Higher is worse.",
+             "unit": "minutes", "polarity": "higher_is_worse", "period": "2024",
+             "decimals": 0,
+             "notes": "As for thrombolysis; 25 thrombectomy centres in England and Wales."},
+            lambda: _table(pd.Series(stroke.table.index),
+                           stroke.table["mt_minutes"], category=stroke.table["mt_unit"])),
+        IndicatorBuild(
+            {**_meta("stroke_units", **stroke_meta), **common,
+             "id": "stroke_admissions_per_1000", "kind": "need",
+             "source": "Stroke admissions by 2011 LSOA, mean of 2017–2019 (data pack)",
+             "title": "Stroke admissions",
+             "description": "Emergency hospital admissions for stroke per year per 1,000 "
+                            "residents (crude, not age-standardised). Higher means more need "
+                            "for stroke services.",
+             "unit": "admissions a year per 1,000 residents", "polarity": "higher_is_worse",
+             "period": "2017–2019", "aggregation": "ratio", "decimals": 2,
+             "notes": "Counts on 2011 LSOAs apportioned to 2021 by population; the "
+                      "denominator is the mid-2020 population carried the same way."},
+            lambda: _table(pd.Series(admissions.table.index),
+                           admissions.table["admissions_per_1000"],
+                           numerator=admissions.table["admissions_per_year"],
+                           denominator=admissions.table["population"])),
+    ]
+    return builds

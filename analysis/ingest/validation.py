@@ -1,0 +1,422 @@
+"""Checking an added indicator end to end: read the file, filter a Fingertips export,
+recognise the columns, parse codes and numbers, detect the geography, apply the value rules
+(impossible values are errors, far-out values warnings), convert or attribute to the stored
+geography, and build the indicator ready to store. Entry points for files on disk
+(:func:`load_indicator_file`, :func:`validate_file`) and in-memory uploads
+(:func:`read_upload`); every problem is reported at once in a
+:class:`~analysis.ingest.report.ValidationReport`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import replace as dc_replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.data import DataFileError
+from analysis.data.indicators import COLUMN_KEYS, Indicator, validate_values
+from analysis.ingest.fingertips import (
+    _ci_level,
+    _fingertips_columns,
+    _fingertips_filter,
+    _is_fingertips,
+)
+from analysis.ingest.geography import (
+    _check_geography,
+    _convert_lsoa11,
+    _coverage,
+    _practices_to_areas,
+)
+from analysis.ingest.metadata import IMPORT_KEYS, _Options, _resolve_meta
+from analysis.ingest.readers import (
+    NUMERIC_ROLES,
+    _as_text,
+    _distinct,
+    _normalise_codes,
+    _parse_numbers,
+    _read_bytes,
+    _resolve_columns,
+)
+from analysis.ingest.report import (
+    EXAMPLES,
+    Severity,
+    ValidationReport,
+    _examples,
+    _plain,
+    _show,
+)
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = 1024 * 1024 * 1024
+OUTLIER_ROBUST_SDS = 5.0
+
+
+# --------------------------------------------------------------------------------------
+# Value rules
+
+
+def _unit_kind(unit: str) -> str:
+    text = unit.strip().lower()
+    if not text:
+        return "unknown"
+    if re.search(r"\bper\b|per\s*\d|rate|ratio|\bsir\b|\bsmr\b", text):
+        return "rate"
+    if text.startswith("proportion") or text in ("fraction", "share (0-1)", "0-1"):
+        return "proportion"
+    if (text.startswith("%") or "percent" in text) and not re.search(
+            r"change|difference|growth|point", text):
+        return "percentage"
+    return "other"
+
+
+def _flag(report: ValidationReport, mask: np.ndarray, rows: np.ndarray, codes: pd.Series,
+          values: np.ndarray, column: str, rule: str, text: str,
+          severity: Severity = "error") -> None:
+    hits = np.flatnonzero(mask)
+    if not len(hits):
+        return
+    labels = [f"{codes.iloc[i]} = {values[i]:g}" for i in hits[:EXAMPLES]]
+    message = f"{len(hits):,} {text}: {_examples(rows[hits].tolist(), labels)}"
+    add = report.error if severity == "error" else report.warning
+    add(rule, message, row=int(rows[hits[0]]), column=column)
+
+
+def _value_rules(numbers: dict[str, np.ndarray], cols: Mapping[str, str], rows: np.ndarray,
+                 codes: pd.Series, options: _Options, report: ValidationReport) -> None:
+    """Impossible values (errors) and values far outside the usual range (warnings)."""
+    value = numbers["value"]
+    kind = _unit_kind(options.unit)
+    for role in ("numerator", "denominator"):
+        if role in numbers:
+            _flag(report, numbers[role] < 0, rows, codes, numbers[role], cols[role],
+                  "impossible_value", f"negative {role}(s) (counts cannot be negative)")
+    if options.aggregation == "sum":
+        _flag(report, value < 0, rows, codes, value, cols["value"], "impossible_value",
+              "negative value(s), but the indicator is a count (aggregation: sum)")
+    if kind == "proportion":
+        _flag(report, (value < 0) | (value > 1), rows, codes, value, cols["value"],
+              "impossible_value", f"value(s) outside 0–1, impossible for a proportion "
+              f"(unit {_show(options.unit)}); if these are percentages, set the unit to %")
+    elif kind == "percentage":
+        _flag(report, (value < 0) | (value > 100), rows, codes, value, cols["value"],
+              "impossible_value", f"value(s) outside 0–100, impossible for a percentage "
+              f"(unit {_show(options.unit)})")
+    if "numerator" in numbers and "denominator" in numbers:
+        above = (numbers["numerator"] > numbers["denominator"]) & (numbers["denominator"] >= 0)
+        if kind == "rate":
+            _flag(report, above, rows, codes, numbers["numerator"], cols["numerator"],
+                  "numerator_above_denominator", "numerator(s) above the denominator "
+                  "(possible for rates of repeated events; check)", severity="warning")
+        else:
+            _flag(report, above, rows, codes, numbers["numerator"], cols["numerator"],
+                  "impossible_value", "numerator(s) above the denominator (a numerator "
+                  "counts part of the denominator); if this is a rate of repeated events, "
+                  "give a unit such as 'per 1,000'")
+    if "lower_ci" in numbers and "upper_ci" in numbers:
+        lower, upper = numbers["lower_ci"], numbers["upper_ci"]
+        _flag(report, lower > upper, rows, codes, lower, cols["lower_ci"], "impossible_value",
+              "lower confidence limit(s) above the upper limit")
+        tolerance = 1e-9 * np.maximum(1.0, np.abs(value))
+        outside = ((value < lower - tolerance) | (value > upper + tolerance)) & (lower <= upper)
+        _flag(report, outside, rows, codes, value, cols["value"], "value_outside_ci",
+              "value(s) outside their own confidence interval", severity="warning")
+    if "decile" in numbers:
+        decile = numbers["decile"]
+        bad = (decile < 1) | (decile > 10) | (np.abs(decile - np.round(decile)) > 1e-9)
+        _flag(report, bad, rows, codes, decile, cols["decile"], "impossible_value",
+              "decile(s) that are not whole numbers from 1 to 10")
+    _outliers(value, rows, codes, cols["value"], report)
+
+
+def _outliers(value: np.ndarray, rows: np.ndarray, codes: pd.Series, column: str,
+              report: ValidationReport) -> None:
+    finite = value[np.isfinite(value)]
+    if len(finite) < 10:
+        return
+    median = float(np.median(finite))
+    spread = 1.4826 * float(np.median(np.abs(finite - median)))
+    if spread <= 0:
+        q1, q3 = np.percentile(finite, [25, 75])
+        spread = float(q3 - q1) / 1.349
+    if spread <= 0:
+        return
+    with np.errstate(invalid="ignore"):
+        far = np.abs(value - median) > OUTLIER_ROBUST_SDS * spread
+    _flag(report, far, rows, codes, value, column, "outlier",
+          f"value(s) far outside the usual range (more than {OUTLIER_ROBUST_SDS:g} robust "
+          f"standard deviations from the median {median:.4g}; robust SD {spread:.3g}). Check "
+          "they are not typing or unit errors", severity="warning")
+
+
+# --------------------------------------------------------------------------------------
+# The pipeline
+
+
+def _process(data: bytes, name: str, meta: Any, *, need_meta: bool = False
+             ) -> tuple[Indicator | None, ValidationReport]:
+    report = ValidationReport(file=name)
+    try:
+        return _process_checked(data, name, meta, report, need_meta=need_meta)
+    except DataFileError as exc:  # Fairshare's own data (packs, lookup, practices) missing
+        report.error("data_files", f"Fairshare's reference data could not be read: "
+                     f"{_plain(exc, 500)}")
+        return None, report
+    except Exception as exc:  # noqa: BLE001 - a check must report, never crash a page
+        report.error("internal", f"the file could not be checked ({type(exc).__name__}: "
+                     f"{_plain(exc)}); please report this")
+        return None, report
+
+
+def _process_checked(data: bytes, name: str, meta_source: Any, report: ValidationReport, *,
+                     need_meta: bool) -> tuple[Indicator | None, ValidationReport]:
+    meta, options = _resolve_meta(meta_source, report)
+    if meta_source is None:
+        if need_meta:
+            report.error("metadata", "metadata missing: give the indicator.yaml keys (id, "
+                         "title, description, unit, polarity, kind, geography, period, source, "
+                         "licence)")
+        else:
+            report.notes.append("No metadata given: the data were checked on their own "
+                                "(geography detected from the codes)")
+    table = _read_bytes(data, name, report)
+    if table is None:
+        return None, report
+    report.format = table.format
+    if table.frame.empty:
+        report.error("empty", "the file has a header row but no data rows", row=1)
+        return None, report
+    fingertips = _is_fingertips(table.frame.columns)
+    codes_all: pd.Series | None = None
+    chosen_period = ""
+    if fingertips:
+        report.format = f"Fingertips export, {table.format}"
+        preset = _fingertips_columns(table.frame.columns)
+        codes_all = _normalise_codes(table.frame[preset["area_code"]], fingertips=True)
+        picked = _fingertips_filter(table, codes_all, options, report)
+        if picked is None:
+            return None, report
+        keep, chosen_period = picked
+        frame, rows, codes_all = (table.frame[keep], table.rows[keep], codes_all[keep])
+    else:
+        preset = None
+        frame, rows = table.frame, table.rows
+    cols = _resolve_columns(list(frame.columns), options, report, preset)
+    if cols is None:
+        return None, report
+    frame = frame.reset_index(drop=True)
+    codes = (codes_all.reset_index(drop=True) if codes_all is not None
+             else _normalise_codes(frame[cols["area_code"]], fingertips=False))
+    # period column of a generic file
+    if "period" in cols and not fingertips:
+        periods = _as_text(frame[cols["period"]])
+        available = _distinct(periods)
+        wanted = options.period
+        if len(available) > 1:
+            if wanted == "latest":
+                wanted = available[-1]
+            if wanted in available:
+                keep = (periods == wanted).to_numpy()
+                frame, rows, codes = (frame[keep].reset_index(drop=True), rows[keep],
+                                      codes[keep].reset_index(drop=True))
+                chosen_period = wanted
+                report.notes.append(f"Period {wanted}: {int(keep.sum()):,} rows used")
+            else:
+                report.error("period", f"the file holds several periods "
+                             f"({', '.join(map(_show, available[:12]))}); set period in the "
+                             "metadata to one of them (or latest)", column=cols["period"])
+                return None, report
+        elif available and wanted and wanted != "latest" and available[0] != wanted:
+            report.warning("period", f"the metadata says period {_show(wanted)} but the file's "
+                           f"period column says {_show(available[0])}", column=cols["period"])
+        elif available and wanted == "latest":
+            chosen_period = available[0]
+    report.rows = len(frame)
+    # codes present
+    empty = (codes == "").to_numpy()
+    if empty.any():
+        hits = np.flatnonzero(empty)
+        report.error("missing_code", f"{len(hits):,} row(s) have no area code: rows "
+                     f"{', '.join(str(rows[i]) for i in hits[:EXAMPLES])}",
+                     row=int(rows[hits[0]]), column=cols["area_code"])
+    # numbers
+    numbers: dict[str, np.ndarray] = {}
+    for role in NUMERIC_ROLES:
+        if role not in cols:
+            continue
+        values, missing, bad = _parse_numbers(frame[cols[role]],
+                                              decimal_comma=table.decimal_comma)
+        numbers[role] = values
+        if bad.any():
+            hits = np.flatnonzero(bad)
+            cells = _as_text(frame[cols[role]])
+            report.error("non_numeric", f"{len(hits):,} value(s) are not numbers: "
+                         f"{_examples(rows[hits].tolist(), [_show(cells.iloc[i]) for i in hits])}"
+                         ". Use plain numbers (a blank cell means no value)",
+                         row=int(rows[hits[0]]), column=cols[role])
+        if role == "value" and missing.any() and not missing.all():
+            hits = np.flatnonzero(missing & ~empty)
+            if len(hits):
+                report.warning("missing_values", f"{len(hits):,} area(s) have no value (blank "
+                               "or suppressed) and will show as 'no data': rows "
+                               f"{', '.join(str(rows[i]) for i in hits[:EXAMPLES])}",
+                               row=int(rows[hits[0]]), column=cols[role])
+        if role == "value" and missing.all():
+            report.error("missing_values", "the value column has no values at all",
+                         column=cols[role])
+    # duplicates
+    duplicated = codes.duplicated(keep=False).to_numpy() & ~empty
+    if duplicated.any():
+        repeat = codes[duplicated]
+        firsts = np.flatnonzero(codes.duplicated(keep="first").to_numpy() & ~empty)
+        report.error("duplicate_codes", f"{repeat.nunique():,} area code(s) appear more than "
+                     "once: " + _examples(rows[firsts].tolist(),
+                                          [codes.iloc[i] for i in firsts]),
+                     row=int(rows[firsts[0]]), column=cols["area_code"])
+    # geography
+    present = ~empty
+    geography, known_present = _check_geography(
+        codes[present].reset_index(drop=True), rows[present], options, report,
+        column=cols["area_code"])
+    known = np.zeros(len(codes), dtype=bool)
+    known[present] = known_present
+    report.geography = geography
+    if fingertips and geography is not None:
+        limits = [cols[r] for r in ("lower_ci", "upper_ci")
+                  if r in cols and not np.isnan(numbers[r]).all()]
+        if limits:
+            report.notes.append(f"Confidence limits from {' and '.join(map(_show, limits))}")
+    # value rules on the rows that will be kept
+    _value_rules(numbers, cols, rows, codes, options, report)
+    if options.map_practices_to and geography not in (None, "practice"):
+        report.warning("practice_mapping", "map_practices_to is ignored: the codes are not "
+                       "GP practice codes")
+    if not report.ok or geography is None:
+        return None, report
+    # the value table
+    out = pd.DataFrame({"area_code": codes.astype(str)})
+    for role in NUMERIC_ROLES:
+        if role in numbers and (role == "value" or not np.isnan(numbers[role]).all()):
+            out[role] = numbers[role]
+    if "category" in cols:
+        category = _as_text(frame[cols["category"]])
+        if (category != "").any():
+            out["category"] = category.where(category != "", None)
+    out = out.loc[known].reset_index(drop=True)
+    stored = geography
+    if geography == "lsoa11":
+        out = _convert_lsoa11(out, options, report, cols["area_code"])
+        stored = "lsoa21"
+    elif geography == "practice" and options.map_practices_to:
+        out = _practices_to_areas(out, options.map_practices_to, options, report)
+        stored = options.map_practices_to
+    report.stored_geography = stored
+    out = out.sort_values("area_code", kind="stable").reset_index(drop=True)
+    out["area_code"] = out["area_code"].astype(str)
+    _coverage(out, stored, report, cols["area_code"])
+    if meta is None:
+        return None, report
+    if (chosen_period or meta.period) == "latest":
+        report.error("metadata", "period: latest needs a period column in the file; give the "
+                     "period itself", column="period")
+        return None, report
+    extra = {k: v for k, v in dict(meta.extra).items() if k not in IMPORT_KEYS}
+    extra["source_file"] = Path(name).name
+    extra["source_format"] = report.format
+    if stored != geography:
+        extra["source_geography"] = geography
+    for issue in report.warnings:
+        if issue.rule in ("converted_2011", "practice_mapping"):
+            extra.setdefault("import_notes", []).append(issue.message)
+    if fingertips and "lower_ci" in out.columns:
+        extra["confidence_level"] = _ci_level(cols["lower_ci"]) or "95%"
+    final = dc_replace(meta, geography=stored, period=chosen_period or meta.period,
+                       extra=extra, **dict.fromkeys(COLUMN_KEYS, ""))
+    validate_values(out, origin=name)
+    return Indicator(final, out), report
+
+
+# --------------------------------------------------------------------------------------
+# Public entry points: files and uploads
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n:,} bytes"
+
+
+def _read_path(path: Path, report: ValidationReport, max_bytes: int) -> bytes | None:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            report.error("too_large", f"the file is {_size(size)}; the limit is "
+                         f"{_size(max_bytes)}")
+            return None
+        return path.read_bytes()
+    except OSError as exc:
+        report.error("unreadable", f"cannot read the file: {_plain(exc.strerror or exc)}")
+        return None
+
+
+def _package_parts(path: Path, meta: Any) -> tuple[Path, Any]:
+    """For a package folder: its data file, and its indicator.yaml unless meta is given."""
+    if path.is_dir():
+        data = next((path / n for n in ("data.parquet", "data.csv") if (path / n).is_file()),
+                    path / "data.parquet")
+        if meta is None and (path / "indicator.yaml").is_file():
+            meta = path / "indicator.yaml"
+        return data, meta
+    return path, meta
+
+
+def load_indicator_file(path: str | os.PathLike[str], meta: Any = None, *,
+                        max_bytes: int = MAX_FILE_BYTES
+                        ) -> tuple[Indicator | None, ValidationReport]:
+    """Read, check and normalise a data file (or a package folder) with its metadata.
+
+    ``meta`` is a mapping of ``indicator.yaml`` keys, an :class:`IndicatorMeta`, a path to a
+    YAML file, or ``None`` (data checked on their own; no indicator returned). Returns the
+    indicator ready to store (``area_code``, ``value`` …, converted to LSOA 2021 if the codes
+    were 2011) when there are no errors, and the report.
+    """
+    data_path, meta = _package_parts(Path(path), meta)
+    report = ValidationReport(file=str(data_path))
+    data = _read_path(data_path, report, max_bytes)
+    if data is None:
+        return None, report
+    return _process(data, str(data_path), meta)
+
+
+def validate_file(path: str | os.PathLike[str], meta: Any = None) -> ValidationReport:
+    """Check a data file (or package folder) and return the :class:`ValidationReport`."""
+    return load_indicator_file(path, meta)[1]
+
+
+def read_upload(data: bytes, filename: str, meta_mapping: Mapping[str, Any] | None, *,
+                max_bytes: int = MAX_UPLOAD_BYTES
+                ) -> tuple[Indicator | None, ValidationReport]:
+    """Check an uploaded file in memory (never written to disk) for a session indicator.
+
+    ``filename`` only chooses the reader and names the file in messages. Returns the
+    indicator (``None`` when there are errors) and the report; every message is plain text.
+    """
+    safe_name = _plain(Path(str(filename or "upload")).name, 120) or "upload"
+    report = ValidationReport(file=safe_name)
+    if not isinstance(data, bytes | bytearray | memoryview):
+        report.error("unreadable", "no file content received")
+        return None, report
+    if len(data) > max_bytes:
+        report.error("too_large", f"the file is {_size(len(data))}; the limit is "
+                     f"{_size(max_bytes)}")
+        return None, report
+    if meta_mapping is not None and not isinstance(meta_mapping, Mapping):
+        report.error("metadata", "metadata must be a mapping of keys to values")
+        return None, report
+    return _process(bytes(data), safe_name, meta_mapping, need_meta=True)
