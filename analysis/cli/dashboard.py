@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import tomllib
+from pathlib import Path
 
 import typer
 
@@ -12,10 +14,35 @@ from analysis.cli.common import PACKAGE_ROOT
 LOCALHOST = "127.0.0.1"
 
 
+SOURCE_SETTINGS = PACKAGE_ROOT / ".streamlit" / "config.toml"
+INSTALLED_SETTINGS = PACKAGE_ROOT / "dashboard" / "settings" / "config.toml"
+
+
+def settings_flags(config: Path | None = None) -> list[str]:
+    """The app's Streamlit settings as ``--section.option value`` flags.
+
+    A source checkout needs none (Streamlit reads ``.streamlit/config.toml`` from the working
+    folder); an installed wheel carries the same file as ``dashboard/settings/config.toml``,
+    which Streamlit would not find on its own.
+    """
+    if config is None:
+        if SOURCE_SETTINGS.is_file():
+            return []
+        config = INSTALLED_SETTINGS
+    if not config.is_file():
+        return []
+    flags: list[str] = []
+    for section, options in tomllib.loads(config.read_text(encoding="utf-8")).items():
+        for option, value in options.items():
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            flags += [f"--{section}.{option}", text]
+    return flags
+
+
 def server_command(port: int, headless: bool, address: str) -> list[str]:
     """The ``streamlit run`` command line for the dashboard."""
     app_file = PACKAGE_ROOT / "dashboard" / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(app_file),
+    command = [sys.executable, "-m", "streamlit", "run", str(app_file), *settings_flags(),
                "--server.port", str(port), "--server.address", address]
     if headless:
         command += ["--server.headless", "true"]

@@ -12,7 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from analysis.cli.dashboard import LOCALHOST, server_command
+from analysis.cli.dashboard import LOCALHOST, server_command, settings_flags
 from tests.conftest import REPO
 
 
@@ -20,6 +20,14 @@ def test_server_binds_to_localhost_by_default():
     command = server_command(8501, True, LOCALHOST)
     assert command[command.index("--server.address") + 1] == "127.0.0.1"
     assert command[command.index("--server.headless") + 1] == "true"
+
+
+def test_installed_app_passes_its_settings_as_flags():
+    flags = settings_flags(REPO / ".streamlit" / "config.toml")
+    assert flags[flags.index("--server.maxUploadSize") + 1] == "50"
+    assert flags[flags.index("--browser.gatherUsageStats") + 1] == "false"
+    assert flags[flags.index("--theme.base") + 1] == "light"
+    assert settings_flags() == []  # a source checkout: Streamlit reads the file itself
 
 
 def _free_port() -> int:
