@@ -19,7 +19,11 @@ from analysis.data import (  # noqa: E402
     UnknownAreaError,
 )
 from dashboard.components import attribution_footer  # noqa: E402
-from dashboard.state import briefing_downloads, study_area_picker  # noqa: E402
+from dashboard.state import (  # noqa: E402
+    briefing_downloads,
+    remember_browser,
+    study_area_picker,
+)
 
 st.set_page_config(page_title="Fairshare", page_icon=":material/balance:", layout="wide")
 
@@ -46,6 +50,7 @@ try:
     st.session_state["study_area"] = study_area_picker()
     briefing_downloads(st.session_state["study_area"])
     page.run()
+    remember_browser()
 except (UnknownAreaError, EmptySelectionError, DataFileError) as exc:
     st.error(str(exc))
 attribution_footer()

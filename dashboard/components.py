@@ -1,7 +1,10 @@
 """Drawing helpers shared by the pages: maps, legends, charts and downloads.
 
 Every string that comes from data or users is HTML-escaped before it reaches
-``unsafe_allow_html``; every download carries the OGL attribution (``analysis.exports``).
+``unsafe_allow_html``, and shown through :func:`plain` (Markdown-escaped) wherever Streamlit
+would read it as Markdown, so a link or formatting in metadata stays text. Every download
+carries the OGL attribution (``analysis.exports``): a CSV comes as a zip of the plain CSV and
+its CSVW metadata sidecar; person counts are suppressed in every format.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import textwrap
 
 import altair as alt
 import pandas as pd
@@ -24,14 +28,20 @@ from analysis.explore import (
     fill_expression,
     hex_to_rgb,
 )
-from analysis.exports import to_csv_bytes, to_geojson_bytes, to_xlsx_bytes
+from analysis.exports import (
+    ExportInfo,
+    column_info_for,
+    csv_zip_bytes,
+    to_geojson_bytes,
+    to_xlsx_bytes,
+)
 
 MAP_HEIGHT = 560
 # An empty MapLibre style given inline. Without a style Streamlit asks Carto's servers for a
 # basemap; offline (or behind a strict firewall) that request stalls the map for seconds,
 # and the choropleth needs no basemap anyway.
 BLANK_MAP_STYLE = ('data:application/json,{"version":8,"sources":{},"layers":[{"id":"bg",'
-                   '"type":"background","paint":{"background-color":"#ffffff"}}]}')
+                   '"type":"background","paint":{"background-color":"white"}}]}')
 
 
 class CompactDeck(pdk.Deck):
@@ -148,25 +158,56 @@ def selected_code(event, layer: MapLayer, layer_id: str = "areas") -> str | None
     return layer.full_code(str(objects[0].get("c"))) if objects else None
 
 
+def export_info(frame: pd.DataFrame, name: str, *, vintage: str | None = None,
+                info: ExportInfo | None = None, person_counts: tuple[str, ...] | list[str] = (),
+                derived: tuple[str, ...] | list[str] = (), units: dict | None = None,
+                titles: dict | None = None, source: str | None = None) -> ExportInfo:
+    """What a download says about itself: ``info`` if given, else one built from the title,
+    the vintage and the column lists (person counts are suppressed; ``derived`` columns,
+    rates computed from them, are hidden in the same rows)."""
+    if info is not None:
+        return info
+    return ExportInfo(title=name, vintage=vintage or "", source=source or "",
+                      columns=column_info_for(list(frame.columns), person_counts=person_counts,
+                                              derived=derived, units=units, titles=titles))
+
+
 def table_downloads(frame: pd.DataFrame, name: str, *, vintage: str | None = None,
-                    key: str) -> None:
-    """CSV and XLSX download buttons for a table (attributed, formula-injection safe).
+                    key: str, info: ExportInfo | None = None,
+                    person_counts: tuple[str, ...] | list[str] = (),
+                    derived: tuple[str, ...] | list[str] = (), units: dict | None = None,
+                    titles: dict | None = None, source: str | None = None) -> None:
+    """CSV and XLSX download buttons for a table (attributed, formula-injection safe, person
+    counts suppressed). The CSV comes as a zip of ``NAME.csv`` and its CSVW sidecar
+    ``NAME.csv-metadata.json``; the workbook has an "about" sheet.
 
     Files are made only when a button is pressed (deferred ``data``), so a page rerun never
     pays for writing a workbook nobody asked for.
     """
     stem = slug(name)
+    meta = export_info(frame, name, vintage=vintage, info=info, person_counts=person_counts,
+                       derived=derived, units=units, titles=titles, source=source)
     left, right = st.columns(2)
-    left.download_button("Download CSV", lambda: to_csv_bytes(frame, vintage=vintage),
-                         file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv")
+    left.download_button("Download CSV (zip with metadata)",
+                         lambda: csv_zip_bytes(frame, f"{stem}.csv", info=meta),
+                         file_name=f"{stem}.zip", mime="application/zip", key=f"{key}_csv",
+                         help="A plain CSV and its CSVW metadata (title, columns, units, "
+                              "vintage, source, licence) side by side.")
     right.download_button(
-        "Download XLSX", lambda: to_xlsx_bytes(frame, sheet=stem[:31], vintage=vintage),
+        "Download XLSX", lambda: to_xlsx_bytes(frame, sheet=stem[:31], info=meta),
         file_name=f"{stem}.xlsx", key=f"{key}_xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def geojson_download(geoframe, name: str, *, vintage: str | None, key: str) -> None:
-    st.download_button("Download GeoJSON", lambda: to_geojson_bytes(geoframe, vintage=vintage),
+def geojson_download(geoframe, name: str, *, vintage: str | None, key: str,
+                     info: ExportInfo | None = None,
+                     person_counts: tuple[str, ...] | list[str] = (),
+                     derived: tuple[str, ...] | list[str] = ()) -> None:
+    """A GeoJSON download (provenance in its ``metadata`` member, person counts suppressed)."""
+    meta = export_info(geoframe, name, vintage=vintage, info=info,
+                       person_counts=person_counts, derived=derived)
+    st.download_button("Download GeoJSON",
+                       lambda: to_geojson_bytes(geoframe, vintage=vintage, info=meta),
                        file_name=f"{slug(name)}.geojson", mime="application/geo+json",
                        key=key)
 
@@ -181,22 +222,29 @@ def _render_chart(spec_json: str, fmt: str) -> bytes:
 
 
 def chart_with_text(chart: alt.Chart, *, reading: str, alt_text: str, data: pd.DataFrame,
-                    name: str, key: str, vintage: str | None = None) -> None:
+                    name: str, key: str, vintage: str | None = None,
+                    info: ExportInfo | None = None,
+                    person_counts: tuple[str, ...] | list[str] = (),
+                    derived: tuple[str, ...] | list[str] = (), units: dict | None = None,
+                    titles: dict | None = None, source: str | None = None) -> None:
     """An Altair chart with its one-sentence reading, a text alternative and downloads
-    (PNG, SVG, CSV, XLSX of the data behind it)."""
+    (PNG, SVG, CSV, XLSX of the data behind it; person counts suppressed)."""
     titled = chart.properties(usermeta={"embedOptions": {"actions": False}})
     st.altair_chart(titled, width="stretch")
-    st.markdown(f"**Reading:** {html.escape(reading)}")
-    st.caption(f"Text alternative: {alt_text}")
+    st.markdown(f"**Reading:** {plain(reading)}")
+    st.caption(f"Text alternative: {plain(alt_text)}")
     with st.expander("Downloads"):
-        spec = titled.properties(title=name).to_json()
+        # wrapped: a long name would be cut off in the exported image
+        spec = titled.properties(title=alt.TitleParams(textwrap.wrap(name, 60) or [name])).to_json()
         c1, c2 = st.columns(2)
         c1.download_button("Download PNG", lambda: _render_chart(spec, "png"),
                            file_name=f"{slug(name)}.png", mime="image/png", key=f"{key}_png")
         c2.download_button("Download SVG", lambda: _render_chart(spec, "svg"),
                            file_name=f"{slug(name)}.svg", mime="image/svg+xml",
                            key=f"{key}_svg")
-        table_downloads(data, name, vintage=vintage, key=key)
+        table_downloads(data, name, vintage=vintage, key=key, info=info,
+                        person_counts=person_counts, derived=derived, units=units,
+                        titles=titles, source=source)
 
 
 def attribution_footer() -> None:
@@ -206,5 +254,33 @@ def attribution_footer() -> None:
 
 
 def escape(text: object) -> str:
+    """HTML-escaped text, for strings placed inside ``unsafe_allow_html`` markup."""
     return html.escape(str(text))
+
+
+# Characters that open a Markdown construct inside a line (emphasis, code, links, images,
+# HTML, tables, strikethrough, LaTeX, Streamlit's :colour[...] and :emoji: directives,
+# autolinks such as http://… and a@b); "www." autolinks and block markers at the start of a
+# line are handled separately. Plain punctuation (, . - ( ) ') is left alone so numbers and
+# periods such as "2022-23" read as written.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$:@!{}&])")
+_LINE_START = re.compile(r"^(\s*)([#>+=-])|^(\s*\d+)([.)])")
+
+
+def plain(text: object) -> str:
+    """Text that Streamlit's Markdown (``st.markdown``, ``st.caption``, ``st.info`` …) shows
+    exactly as written: characters that open a Markdown construct are backslash-escaped
+    (CommonMark §2.4, backslash escapes), so a metadata string such as
+    ``[click](http://evil)``, ``**bold**``, ``<b>``, ``:red[x]``, ``$x$`` or ``www.evil.com``
+    stays text; line breaks become spaces."""
+    one_line = re.sub(r"\s*[\r\n]+\s*", " ", str(text)).strip()
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", one_line)
+    escaped = re.sub(r"(?i)\b(www)\.", r"\1\\.", escaped)
+    return _LINE_START.sub(lambda m: (m.group(1) or m.group(3) or "") + "\\"
+                           + (m.group(2) or m.group(4)), escaped)
+
+
+def plain_caption(text: object) -> None:
+    """A caption of metadata or user text, shown as plain text (never Markdown or HTML)."""
+    st.caption(plain(text))
 

@@ -7,6 +7,7 @@ chooses lives in ``st.session_state`` or the URL, never in a cross-session cache
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import pandas as pd
@@ -75,13 +76,95 @@ def deprivation_map(country: str, area_code: str | None) -> MapLayer:
 
 
 # -- indicators uploaded in this session -------------------------------------------------
-# Uploads live in st.session_state only. Results that involve them are computed for the
-# session and never enter a cross-session cache.
+# Uploads live in st.session_state, and are kept for the browser (a random token in a
+# cookie) under the per-user state folder ($FAIRSHARE_STATE_DIR, never data/), so a page
+# reload brings them back until the analyst discards them. Results that involve them are
+# computed for the session and never enter a cross-session cache.
+
+BROWSER_COOKIE = "fairshare_browser"
+COOKIE_DAYS = 30
+
+
+def browser_token(*, create: bool = False) -> str | None:
+    """This browser's token: the session's, else the cookie's, else (``create``) a new one
+    that :func:`remember_browser` writes into a cookie."""
+    from analysis.ingest import new_token, valid_token
+
+    token = st.session_state.get("browser_token")
+    if token:
+        return token
+    try:
+        cookie = st.context.cookies.get(BROWSER_COOKIE)
+    except Exception:  # noqa: BLE001 - no request context (bare runs, AppTest)
+        cookie = None
+    if valid_token(cookie):
+        st.session_state["browser_token"] = cookie
+        return cookie
+    if not create:
+        return None
+    token = new_token()
+    st.session_state["browser_token"] = token
+    st.session_state["browser_cookie_pending"] = True
+    return token
+
+
+def remember_browser() -> None:
+    """Write a new browser token into a first-party cookie (only once the analyst keeps an
+    upload: no cookie otherwise)."""
+    if not st.session_state.get("browser_cookie_pending"):
+        return
+    token = st.session_state["browser_token"]
+    st.html(f'<script>document.cookie = "{BROWSER_COOKIE}={token}; path=/; '
+            f'max-age={COOKIE_DAYS * 86400}; SameSite=Strict";</script>',
+            unsafe_allow_javascript=True)
 
 
 def session_uploads() -> dict:
-    """Indicators this session has uploaded (id → Indicator)."""
-    return st.session_state.setdefault("uploaded_indicators", {})
+    """Indicators this browser has uploaded (id → Indicator): those of this session, and on
+    a new session (a reload) the ones kept for this browser."""
+    uploads = st.session_state.get("uploaded_indicators")
+    if uploads is not None:
+        return uploads
+    uploads = {}
+    token = browser_token()
+    if token:
+        from analysis.ingest import load_uploads
+
+        try:
+            uploads, problems = load_uploads(token, reserved=set(shared_registry().ids()))
+        except (OSError, ValueError) as exc:
+            problems = [f"kept uploads could not be read: {exc}"]
+        st.session_state["upload_store_problems"] = problems
+    st.session_state["uploaded_indicators"] = uploads
+    return uploads
+
+
+def keep_upload(indicator) -> str | None:
+    """Use an upload in this session and keep it for this browser; returns why it could
+    only be kept for the session, if it could not be stored."""
+    from analysis.ingest import StateDirError, save_upload
+
+    session_uploads()[indicator.meta.id] = indicator
+    st.session_state.pop("session_registry", None)  # rebuilt with the new upload
+    try:
+        save_upload(browser_token(create=True), indicator)
+    except (StateDirError, OSError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
+def discard_session_upload(indicator_id: str) -> None:
+    """Drop an upload from this session and from this browser's kept uploads."""
+    from analysis.ingest import discard_upload
+
+    session_uploads().pop(indicator_id, None)
+    st.session_state.pop("session_registry", None)
+    token = browser_token()
+    if token:
+        # nothing stored, or the store unusable (StateDirError is a ValueError): the session
+        # copy is gone either way
+        with contextlib.suppress(OSError, ValueError):
+            discard_upload(token, indicator_id)
 
 
 def session_registry() -> IndicatorRegistry:
@@ -261,21 +344,6 @@ def funnel_of(country: str, area_code: str | None, indicator_id: str):
 
         return indicator_funnel(country, area_code, indicator_id, session_registry())
     return _shared_funnel(country, area_code, indicator_id)
-
-
-@st.cache_data(show_spinner="Summing GP payments…", max_entries=32)
-def gp_funding_trend(area_code: str | None, include_dispensing: bool) -> pd.DataFrame:
-    """Payments per weighted patient by practice deprivation quintile, every year."""
-    from analysis.access import practices_in_area
-    from analysis.funding import (
-        funding_by_deprivation_all_years,
-        load_gp_payments,
-        load_practice_imd,
-    )
-
-    return funding_by_deprivation_all_years(
-        load_gp_payments(), load_practice_imd(), include_dispensing=include_dispensing,
-        practices=practices_in_area(area_code))
 
 
 @st.cache_data(show_spinner=False)

@@ -35,6 +35,13 @@ def data_copy(tmp_path, monkeypatch) -> Path:
     clear_streamlit_caches()
 
 
+@pytest.fixture(autouse=True)
+def private_state_dir(tmp_path_factory, monkeypatch):
+    """Per-user state (session uploads, the learning log) goes to a temporary folder, never
+    to the real user's cache."""
+    monkeypatch.setenv("FAIRSHARE_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Keep each phase's report on the test item, so fixtures can see whether it failed

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from analysis.exports import (
     neutralise_cell,
     neutralise_frame,
-    to_csv_bytes,
     to_geojson_bytes,
     to_xlsx_bytes,
 )
@@ -38,15 +37,6 @@ def test_formula_cells_are_neutralised_but_numbers_are_not():
 def test_no_neutralised_text_starts_with_a_formula_character(text):
     out = neutralise_cell(text)
     assert not str(out).startswith(("=", "+", "-", "@", "\t", "\r"))
-
-
-def test_csv_has_attribution_and_reads_back():
-    data = to_csv_bytes(HOSTILE, vintage="IMD 2025")
-    text = data.decode("utf-8-sig")
-    assert "Open Government Licence v3.0" in text and "Data vintage: IMD 2025" in text
-    back = pd.read_csv(io.StringIO(text), comment="#")
-    assert back["name"].iloc[0].startswith("'=")
-    assert back["value"].tolist() == HOSTILE["value"].tolist()
 
 
 def test_xlsx_has_about_sheet_and_safe_cells():

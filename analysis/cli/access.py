@@ -19,13 +19,14 @@ ACCESS_INDICATORS = {
 def access(
     service: str = typer.Option(..., help="gp or stroke."),
     area: str | None = typer.Option(None, help="Study area code (default: England)."),
-    out: Path | None = typer.Option(None, help="Write the per-LSOA table to this CSV file."),
+    out: Path | None = typer.Option(None, help="Write the per-LSOA table to this CSV file "
+                                    "(and its CSVW metadata to FILE.csv-metadata.json)."),
 ) -> None:
     """Per-LSOA provision (access) indicators of a service, with a deprivation summary."""
     from analysis.access import share_beyond
     from analysis.data import default_registry
     from analysis.explore import study_area_frame
-    from analysis.exports import to_csv_bytes
+    from analysis.exports import ColumnInfo, ExportInfo, write_csv
 
     if service not in ACCESS_INDICATORS:
         fail(f"--service must be one of: {', '.join(ACCESS_INDICATORS)}")
@@ -37,9 +38,25 @@ def access(
         fail(str(exc))
         return
     if out is not None:
-        vintage = "; ".join(f"{registry.meta(i).title}: {registry.meta(i).period}" for i in ids)
-        out.write_bytes(to_csv_bytes(frame.reset_index(drop=True), vintage=vintage))
-        typer.echo(f"Wrote {len(frame):,} LSOAs to {out}")
+        metas = [registry.meta(i) for i in ids]
+        info = ExportInfo(
+            title=f"{service} access by LSOA 2021" + (f", {area}" if area else ", England"),
+            vintage="; ".join(f"{m.title}: {m.period}" for m in metas),
+            source="; ".join(dict.fromkeys(m.source for m in metas)),
+            columns={
+                "code": ColumnInfo(title="LSOA 2021 code"),
+                "name": ColumnInfo(title="LSOA 2021 name"),
+                "population": ColumnInfo(title="Usual residents (Census 2021)", unit="people"),
+                "deprivation_decile": ColumnInfo(title="IMD 2025 national decile",
+                                                 unit="decile (1 = most deprived)"),
+                **{m.id: ColumnInfo(title=m.title, unit=m.unit, description=m.description)
+                   for m in metas}})
+        try:
+            sidecar = write_csv(out, frame.reset_index(drop=True), info=info)
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror or exc}")
+            return
+        typer.echo(f"Wrote {len(frame):,} LSOAs to {out} (metadata: {sidecar.name})")
     population = frame["population"]
     for indicator_id in ids:
         meta = registry.meta(indicator_id)

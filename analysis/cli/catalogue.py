@@ -11,7 +11,8 @@ from analysis.data import DataFileError, EmptySelectionError, UnknownAreaError
 
 
 def info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Areas per geography, indicators by kind, services by type and data vintages."""
+    """Areas per geography, indicators by kind, services by type and data vintages; exits
+    with 1 when an indicator's metadata or data file is unreadable, missing or truncated."""
     from analysis.data import dataset_info
 
     try:
@@ -19,8 +20,11 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
     except DataFileError as exc:
         fail(str(exc))
         return
+    problems = facts["indicator_errors"] + facts["indicator_file_problems"]
     if as_json:
         typer.echo(json.dumps(facts, indent=2, ensure_ascii=False))
+        if problems:
+            raise typer.Exit(1)
         return
     areas = facts["areas"]
     typer.echo("Fairshare embedded dataset")
@@ -31,7 +35,9 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
     for kind, count in facts["indicators_by_kind"].items():
         typer.echo(f"  {kind:<24} {count:>8,}")
     for problem in facts["indicator_errors"]:
-        typer.echo(f"  unreadable: {problem}")
+        typer.echo(f"  unreadable metadata: {problem}")
+    for problem in facts["indicator_file_problems"]:
+        typer.echo(f"  damaged data file: {problem}")
     typer.echo("\nServices")
     for key, count in facts["services"].items():
         typer.echo(f"  {key:<24} {count:>8,}")
@@ -39,6 +45,11 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
     for key, vintage in facts["vintages"].items():
         typer.echo(f"  {key:<34} {vintage}")
     typer.echo(f"\nLicence: {facts['licence']}")
+    if problems:
+        typer.echo(f"\n{len(problems)} indicator(s) cannot be read (listed above); restore "
+                   "data/ with `git checkout -- data/` or rebuild it with `fairshare data "
+                   "build`.", err=True)
+        raise typer.Exit(1)
 
 
 def area(code: str = typer.Argument(..., help="GSS code, e.g. E54000057 or S12000005"),

@@ -71,26 +71,50 @@ def list_indicators(
 ) -> None:
     """Indicators in the registry: id, kind, geography, period and title."""
     registry = _registry(root)
-    shipped = shipped_ids(registry.root)
+    shipped, manifest_problem = _shipped(registry.root)
     metas = registry.metas(kind=kind, geography=geography)
     if as_json:
         _echo_json({
             "root": str(registry.root),
             "indicators": [
                 {"id": m.id, "title": m.title, "kind": m.kind, "geography": m.geography,
-                 "period": m.period, "unit": m.unit, "shipped": m.id in shipped}
+                 "period": m.period, "unit": m.unit,
+                 "shipped": None if shipped is None else m.id in shipped}
                 for m in metas
             ],
-            "errors": registry.errors,
+            "errors": registry.errors + ([manifest_problem] if manifest_problem else []),
         })
         return
     typer.echo(f"{len(metas)} indicator(s) in {registry.root}")
-    for m in metas:
-        mark = "" if m.id in shipped else "  (added)"
-        typer.echo(f"  {m.id:<44} {m.kind:<10} {m.geography:<9} {m.period:<12} "
-                   f"{m.title}{mark}")
+    rows = [(m.id, m.kind, m.geography, m.period,
+             m.title + ("" if shipped is None or m.id in shipped else "  (added)"))
+            for m in metas]
+    for line in aligned(("id", "kind", "geography", "period", "title"), rows):
+        typer.echo(f"  {line}")
     for problem in registry.errors:
         typer.echo(f"  unreadable: {problem}")
+    if manifest_problem:
+        typer.echo(f"  warning: {manifest_problem}", err=True)
+
+
+def aligned(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Text table lines: every column as wide as its widest cell, two spaces between
+    columns, the last column left ragged."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows,
+                                                                        strict=True)]
+    lines = []
+    for cells in (header, *rows):
+        padded = [str(c).ljust(w) for c, w in zip(cells[:-1], widths[:-1], strict=True)]
+        lines.append("  ".join([*padded, str(cells[-1])]).rstrip())
+    return lines
+
+
+def _shipped(root: Path) -> tuple[frozenset[str] | None, str]:
+    """(shipped ids or None when unknown, the reason they are unknown)."""
+    try:
+        return shipped_ids(root), ""
+    except DataFileError as exc:
+        return None, str(exc)
 
 
 @indicators_app.command("show")
@@ -120,8 +144,9 @@ def show(
     }
     meta = indicator.meta.to_mapping()
     if as_json:
+        shipped, _ = _shipped(registry.root)
         _echo_json({"metadata": meta, "values": summary,
-                    "shipped": indicator_id in shipped_ids(registry.root)})
+                    "shipped": None if shipped is None else indicator_id in shipped})
         return
     for key, value in meta.items():
         if value not in ("", None, [], {}):

@@ -6,14 +6,17 @@ Reads column statistics with pyarrow only (no geometry, no geopandas) so that
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from analysis.data.datastore import read_json, read_parquet_table
 from analysis.data.geography import PACKS
-from analysis.data.indicators import IndicatorRegistry
+from analysis.data.indicators import INDICATORS_DIR, IndicatorRegistry
+from analysis.data.sources import SOURCES
 
 SERVICE_FILES = {
     "gp_practices": "services/gp_practices.parquet",
@@ -51,6 +54,51 @@ def service_counts() -> dict[str, int]:
     }
 
 
+def indicator_file_problems(registry: IndicatorRegistry,
+                            manifest_files: Mapping[str, Any] | None = None) -> list[str]:
+    """Indicators whose data file is missing, unreadable or truncated (plain sentences).
+
+    Reads only each Parquet footer (a truncated file has none), and compares its row count
+    with the one the manifest recorded at build time (``files["indicators/<id>"]["rows"]``).
+    """
+    problems: list[str] = []
+    files = manifest_files or {}
+    for meta in registry.metas():
+        folder = registry.folder(meta.id)
+        if folder is None:
+            continue
+        parquet, csv = folder / "data.parquet", folder / "data.csv"
+        if not parquet.is_file() and not csv.is_file():
+            problems.append(f"{meta.id}: data file missing ({parquet} or {csv.name})")
+            continue
+        if not parquet.is_file():
+            if csv.stat().st_size == 0:
+                problems.append(f"{meta.id}: {csv} is empty")
+            continue
+        try:
+            rows = pq.read_metadata(parquet).num_rows
+        except (pa.ArrowException, OSError) as exc:
+            problems.append(f"{meta.id}: {parquet} is unreadable or truncated ({exc})")
+            continue
+        recorded = files.get(f"{INDICATORS_DIR}/{meta.id}")
+        expected = recorded.get("rows") if isinstance(recorded, Mapping) else None
+        if isinstance(expected, int) and rows != expected:
+            problems.append(f"{meta.id}: {parquet} has {rows:,} rows; the manifest recorded "
+                            f"{expected:,} when the dataset was built")
+    return problems
+
+
+def vintages(manifest_sources: Mapping[str, Any]) -> dict[str, str]:
+    """The vintage of every source: the manifest's, unless the provenance in
+    :data:`analysis.data.sources.SOURCES` (which the build writes into the manifest) has
+    been corrected since the dataset was built."""
+    out = {key: str(value.get("vintage", "")) for key, value in manifest_sources.items()}
+    for key in out:
+        if key in SOURCES:
+            out[key] = SOURCES[key].vintage
+    return out
+
+
 def dataset_info(registry: IndicatorRegistry | None = None) -> dict[str, Any]:
     """A JSON-serialisable summary of the embedded dataset (what ``fairshare info`` prints).
 
@@ -75,9 +123,10 @@ def dataset_info(registry: IndicatorRegistry | None = None) -> dict[str, Any]:
             g: sum(m.geography == g for m in metas) for g in sorted({m.geography for m in metas})
         },
         "indicator_errors": registry.errors,
+        "indicator_file_problems": indicator_file_problems(registry, manifest.get("files")),
         "services": services,
         "gp_practices": services["gp_practices"],
         "stroke_units": services["stroke_units"],
-        "vintages": {k: v["vintage"] for k, v in manifest["sources"].items()},
+        "vintages": vintages(manifest["sources"]),
         "licence": "Open Government Licence v3.0",
     }

@@ -35,7 +35,11 @@ AGGREGATIONS: tuple[str, ...] = ("sum", "population_weighted_mean", "ratio", "no
 VALUE_COLUMNS: tuple[str, ...] = (
     "value", "numerator", "denominator", "lower_ci", "upper_ci", "decile", "rank", "category",
 )
-INDICATOR_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# \A…\Z, not ^…$: "$" also matches before a trailing newline, which let an id "evil\n"
+# through (and made a folder of that name)
+INDICATOR_ID = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,63}\Z")
+#: Decimal places an indicator may ask for (more is meaningless and, mapped, costly).
+MAX_DECIMALS = 10
 INDICATORS_DIR = "indicators"
 COLUMN_KEYS: tuple[str, ...] = (
     "area_code_column", "value_column", "numerator_column", "denominator_column",
@@ -48,6 +52,25 @@ REPLACED_PREFIX = ".replaced-"
 
 class IndicatorError(ValueError):
     """Invalid indicator metadata or data; the message names the file and the field."""
+
+
+def parse_decimals(raw: Any) -> int | None:
+    """``decimals`` as an int from 0 to :data:`MAX_DECIMALS`, or ``None`` if it is not one
+    (booleans, fractions, negative or huge numbers and text are refused)."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, float):
+        if not raw.is_integer():
+            return None
+        raw = int(raw)
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not re.fullmatch(r"\d{1,3}", raw):
+            return None
+        raw = int(raw)
+    if not isinstance(raw, int) or not 0 <= raw <= MAX_DECIMALS:
+        return None
+    return raw
 
 
 @dataclass(frozen=True)
@@ -112,10 +135,11 @@ class IndicatorMeta:
                 f"{origin}: id {values['id']!r} must be 1–64 characters of a-z, 0-9, _ or -, "
                 "starting with a letter or digit"
             )
-        try:
-            values["decimals"] = int(values.get("decimals", 1))
-        except (TypeError, ValueError):
-            raise IndicatorError(f"{origin}: decimals must be an integer") from None
+        decimals = parse_decimals(values.get("decimals", 1))
+        if decimals is None:
+            raise IndicatorError(f"{origin}: decimals must be a whole number from 0 to "
+                                 f"{MAX_DECIMALS}; got {values.get('decimals')!r}")
+        values["decimals"] = decimals
         extra = {k: v for k, v in raw.items() if k not in names}
         return cls(**values, extra=extra)
 
@@ -293,6 +317,13 @@ class IndicatorRegistry:
         meta = self.meta(indicator_id)
         folder = self._folders[indicator_id]
         return Indicator(meta, _cached_data(str(folder), _mtime(folder)))
+
+    def folder(self, indicator_id: str) -> Path | None:
+        """The package folder of an indicator on disk (``None`` for a session upload)."""
+        if indicator_id in self._session:
+            return None
+        self.meta(indicator_id)  # KeyError with close matches for an unknown id
+        return self._folders[indicator_id]
 
     def add_session_indicator(self, indicator: Indicator) -> None:
         """Register an indicator for this registry instance only (an upload)."""

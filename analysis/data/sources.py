@@ -123,11 +123,13 @@ SOURCES: dict[str, Provenance] = {
            "population/population-estimates/2011-based-special-area-population-estimates/"
            "small-area-population-estimates", "scotland/population_2021_dz11.csv"),
         _p("scotland_census_age", "Population by age band and sex, data zone 2011",
-           "National Records of Scotland (Scotland's Census)", "census (total 5,439,618)",
+           "National Records of Scotland (Scotland's Census)",
+           "Census 2022 (year inferred from the total)",
            "dz11", "https://www.scotlandscensus.gov.uk/",
            "scotland/census_age_gender_dz11.csv",
-           "The pack does not state the census year; its total matches Scotland's Census "
-           "2022 more closely than 2011. Age '15.0' is the single year 15."),
+           "The pack does not state the census year; its total (5,439,618) matches Scotland's "
+           "Census 2022 (about 5.44 million) far more closely than 2011 (5,295,403). Age "
+           "'15.0' is the single year 15."),
         _p("simd2020", "Scottish Index of Multiple Deprivation 2020 (v2)",
            "Scottish Government", "2020", "dz11",
            "https://www.gov.scot/collections/scottish-index-of-multiple-deprivation-2020/",

@@ -8,7 +8,8 @@ report and message helpers), ``metadata`` (indicator.yaml keys and import option
 ``readers`` (bytes → cells, columns, codes and numbers), ``geography`` (detection,
 LSOA 2011 → 2021 conversion, practice mapping, coverage), ``fingertips`` (filtering a
 Fingertips export), ``validation`` (value rules, the check pipeline, file and upload entry
-points) and ``registry`` (atomic add, remove and recovery of packages).
+points), ``registry`` (atomic add, remove and recovery of packages) and ``sessions``
+(session uploads kept per browser under ``$FAIRSHARE_STATE_DIR`` across page reloads).
 """
 
 import lazy_loader
@@ -17,6 +18,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "geography": ["code_family", "detect_geography", "geography_universe"],
+        "metadata": ["DEFAULT_POLARITY", "REQUIRED_META"],
         "registry": [
             "AddResult",
             "IndicatorExistsError",
@@ -28,9 +30,20 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "shipped_ids",
         ],
         "report": ["GEOGRAPHY_LABELS", "IndicatorValidationError", "Issue", "ValidationReport"],
+        "sessions": [
+            "STATE_DIR_ENV",
+            "StateDirError",
+            "discard_upload",
+            "load_uploads",
+            "new_token",
+            "save_upload",
+            "state_dir",
+            "valid_token",
+        ],
         "validation": [
             "MAX_FILE_BYTES",
             "MAX_UPLOAD_BYTES",
+            "file_periods",
             "load_indicator_file",
             "read_upload",
             "validate_file",

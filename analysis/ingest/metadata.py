@@ -17,9 +17,11 @@ from analysis.data.indicators import (
     GEOGRAPHIES,
     INDICATOR_ID,
     KINDS,
+    MAX_DECIMALS,
     POLARITIES,
     IndicatorError,
     IndicatorMeta,
+    parse_decimals,
 )
 from analysis.ingest.report import ValidationReport, _plain, _show
 
@@ -96,6 +98,13 @@ def _options_from(raw: Mapping[str, Any], report: ValidationReport, origin: str)
 REQUIRED_META = ("id", "title", "description", "unit", "polarity", "kind", "geography",
                  "period", "source", "licence")
 
+#: The polarity to suggest for each kind: a need indicator usually measures something bad
+#: (deprivation, illness), provision something good; an outcome can go either way
+#: (mortality vs life expectancy), so the analyst must choose; context has none.
+DEFAULT_POLARITY: dict[str, str | None] = {"need": "higher_is_worse",
+                                           "provision": "higher_is_better",
+                                           "outcome": None, "context": "neutral"}
+
 
 def _metadata_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Every (key, problem) of a metadata mapping, not just the first."""
@@ -110,11 +119,9 @@ def _metadata_problems(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
     if ident is not None and str(ident).strip() and not INDICATOR_ID.match(str(ident)):
         problems.append(("id", f"id {_show(ident)} must be 1–64 characters of a-z, 0-9, _ or -, "
                                "starting with a letter or digit"))
-    if "decimals" in raw:
-        try:
-            int(raw["decimals"])
-        except (TypeError, ValueError):
-            problems.append(("decimals", "decimals must be a whole number"))
+    if "decimals" in raw and parse_decimals(raw["decimals"]) is None:
+        problems.append(("decimals", f"decimals is {_show(raw['decimals'])}; it must be a whole "
+                                     f"number from 0 to {MAX_DECIMALS}"))
     return problems
 
 

@@ -1,5 +1,5 @@
 """Reading an analyst's file into a table of cells: CSV (any of ``,`` ``;`` tab ``|``, UTF-8
-with or without BOM, UTF-16, Windows-1252), XLSX (first sheet with data) and Parquet, with
+with or without BOM, UTF-16, UTF-32, Windows-1252), XLSX (first sheet with data) and Parquet, with
 encoding and size checks; recognising the columns (``area_code``, ``value`` and optional
 ``numerator``, ``denominator``, ``lower_ci``, ``upper_ci``, ``period``, ``decile``, ``rank``,
 ``category``; common spellings such as ``Area Code``, ``code``, ``LSOA21CD``, ``Count`` are
@@ -84,7 +84,33 @@ class _Table:
     decimal_comma: bool = False
 
 
+def _utf32(data: bytes) -> str | None:
+    """The UTF-32 codec of ``data`` if it looks like UTF-32 text (a byte-order mark, or a
+    text whose every character is four bytes with three of them zero), else ``None``."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32"
+    head = data[: 4 * 64]
+    if len(data) % 4 or len(head) < 8:
+        return None
+    if all(head[i + 1:i + 4] == b"\x00\x00\x00" and head[i] for i in range(0, len(head), 4)):
+        return "utf-32-le"
+    if all(head[i:i + 3] == b"\x00\x00\x00" and head[i + 3] for i in range(0, len(head), 4)):
+        return "utf-32-be"
+    return None
+
+
 def _decode(data: bytes, report: ValidationReport) -> str | None:
+    codec = _utf32(data)
+    if codec is not None:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            report.error("unreadable", "the file starts like UTF-32 text but is not valid "
+                         "UTF-32; save it as CSV UTF-8")
+            return None
+        report.notes.append("The file is UTF-32 text; it was read as such (CSV UTF-8 is "
+                            "smaller and more widely read)")
+        return text.lstrip("\ufeff")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")

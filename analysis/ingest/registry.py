@@ -28,7 +28,7 @@ from analysis.data.indicators import (
     _read_package,
     read_indicator_data,
 )
-from analysis.ingest.report import IndicatorValidationError, ValidationReport, _show
+from analysis.ingest.report import IndicatorValidationError, ValidationReport, _plain, _show
 from analysis.ingest.validation import load_indicator_file
 
 STAGING_PREFIX = ".staging-"
@@ -44,15 +44,54 @@ def registry_root(root: str | os.PathLike[str] | None = None) -> Path:
     return Path(root) if root is not None else data_dir() / INDICATORS_DIR
 
 
-def shipped_ids(root: str | os.PathLike[str] | None = None) -> frozenset[str]:
-    """Ids of the default indicators shipped with the dataset (``manifest.json`` files)."""
-    manifest = registry_root(root).parent / "manifest.json"
+def _is_embedded(folder: Path) -> bool:
+    """Whether ``folder`` is the embedded dataset's registry (whose manifest must exist)."""
     try:
-        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
-    except (OSError, ValueError, AttributeError):
+        return folder.resolve() == (data_dir() / INDICATORS_DIR).resolve()
+    except OSError:
+        return False
+
+
+def shipped_ids(root: str | os.PathLike[str] | None = None) -> frozenset[str]:
+    """Ids of the default indicators shipped with the dataset (``manifest.json`` files).
+
+    Fails safe: a manifest that is unreadable, not JSON or without its ``files`` table (or
+    missing beside the embedded registry) raises :class:`DataFileError` instead of
+    returning no ids, which would silently lift the protection of every shipped default.
+    A registry folder of one's own (``--root``) without a manifest has no shipped defaults.
+    """
+    folder = registry_root(root)
+    manifest = folder.parent / "manifest.json"
+    remedy = ("so Fairshare cannot tell which indicators are shipped defaults; restore it "
+              "(git checkout -- data/manifest.json) or rebuild it (fairshare data build)")
+    if not manifest.is_file():
+        if _is_embedded(folder):
+            raise DataFileError(f"{manifest} is missing, {remedy}")
         return frozenset()
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        if not isinstance(files, dict):
+            raise TypeError("'files' is not a table")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataFileError(f"{manifest} is unreadable ({type(exc).__name__}: "
+                            f"{_plain(exc, 120)}), {remedy}") from None
     prefix = f"{INDICATORS_DIR}/"
     return frozenset(name[len(prefix):] for name in files if str(name).startswith(prefix))
+
+
+def _guard_shipped(folder: Path, indicator_id: str, action: str, force: bool) -> None:
+    """Refuse to ``action`` a shipped default without ``force``; when the manifest cannot
+    say whether it is one, refuse every id (fail safe) and say why."""
+    if force:
+        return
+    try:
+        shipped = shipped_ids(folder)
+    except DataFileError as exc:
+        raise IndicatorError(f"Not done: {exc}. {action.capitalize()} {indicator_id!r} "
+                             "anyway with force (--force)") from None
+    if indicator_id in shipped:
+        raise IndicatorError(f"Indicator {indicator_id!r} is a shipped default; {action} "
+                             "it needs force (--force)")
 
 
 def _check_id(indicator_id: str) -> str:
@@ -175,9 +214,8 @@ def install_indicator(indicator: Indicator, *, replace: bool = False,
         if exists and not replace:
             raise IndicatorExistsError(f"Indicator {indicator_id!r} already exists in {folder}; "
                                        "use replace (--replace) to overwrite it")
-        if exists and indicator_id in shipped_ids(folder) and not force:
-            raise IndicatorError(f"Indicator {indicator_id!r} is a shipped default; replacing "
-                                 "it needs force (--force)")
+        if exists:
+            _guard_shipped(folder, indicator_id, "replacing", force)
         token = secrets.token_hex(4)
         staging = folder / f"{STAGING_PREFIX}{indicator_id}-{token}"
         try:
@@ -239,9 +277,7 @@ def remove_indicator(indicator_id: str, *, root: str | os.PathLike[str] | None =
         target = folder / indicator_id
         if not target.is_dir():
             raise IndicatorError(f"No indicator {indicator_id!r} in {folder}")
-        if indicator_id in shipped_ids(folder) and not force:
-            raise IndicatorError(f"Indicator {indicator_id!r} is a shipped default; removing it "
-                                 "needs force (--force)")
+        _guard_shipped(folder, indicator_id, "removing", force)
         trash = folder / f"{REMOVED_PREFIX}{indicator_id}-{secrets.token_hex(4)}"
         os.replace(target, trash)
         _fsync_dir(folder)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,11 @@ from analysis.ingest.geography import (
 )
 from analysis.ingest.metadata import IMPORT_KEYS, _Options, _resolve_meta
 from analysis.ingest.readers import (
+    ALIASES,
     NUMERIC_ROLES,
     _as_text,
     _distinct,
+    _norm,
     _normalise_codes,
     _parse_numbers,
     _read_bytes,
@@ -55,6 +57,10 @@ from analysis.ingest.report import (
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_FILE_BYTES = 1024 * 1024 * 1024
 OUTLIER_ROBUST_SDS = 5.0
+#: Largest magnitude accepted for any number: far beyond any real indicator (a trillion
+#: pounds is 1e12), and small enough that sums over 40,000 areas stay exact to the penny
+#: instead of overflowing (a column of 1e308 sums to infinity).
+MAX_MAGNITUDE = 1e15
 
 
 # --------------------------------------------------------------------------------------
@@ -92,6 +98,13 @@ def _value_rules(numbers: dict[str, np.ndarray], cols: Mapping[str, str], rows: 
     """Impossible values (errors) and values far outside the usual range (warnings)."""
     value = numbers["value"]
     kind = _unit_kind(options.unit)
+    for role, column in numbers.items():
+        with np.errstate(invalid="ignore"):
+            huge = np.abs(column) > MAX_MAGNITUDE
+        _flag(report, huge, rows, codes, column, cols[role], "impossible_value",
+              f"{role} value(s) larger than {MAX_MAGNITUDE:.0e} in size, far beyond any "
+              "real indicator (and too large to add up across areas); check the units or "
+              "a spreadsheet error")
     for role in ("numerator", "denominator"):
         if role in numbers:
             _flag(report, numbers[role] < 0, rows, codes, numbers[role], cols[role],
@@ -107,8 +120,20 @@ def _value_rules(numbers: dict[str, np.ndarray], cols: Mapping[str, str], rows: 
         _flag(report, (value < 0) | (value > 100), rows, codes, value, cols["value"],
               "impossible_value", f"value(s) outside 0–100, impossible for a percentage "
               f"(unit {_show(options.unit)})")
+    if "denominator" in numbers:
+        zero = numbers["denominator"] == 0
+        counted = (zero & (numbers["numerator"] > 0) if "numerator" in numbers
+                   else np.zeros(len(zero), dtype=bool))
+        _flag(report, counted, rows, codes, numbers["denominator"], cols["denominator"],
+              "zero_denominator", "zero denominator(s) with a numerator above zero: no rate "
+              "can be computed from them; give the denominator, or leave both cells blank if "
+              "they are not known")
+        valued = zero & ~counted & np.isfinite(value) & (value != 0)
+        _flag(report, valued, rows, codes, value, cols["value"], "zero_denominator",
+              "value(s) other than 0 where the denominator is 0: the value cannot come from "
+              "these counts; check the denominator", severity="warning")
     if "numerator" in numbers and "denominator" in numbers:
-        above = (numbers["numerator"] > numbers["denominator"]) & (numbers["denominator"] >= 0)
+        above = (numbers["numerator"] > numbers["denominator"]) & (numbers["denominator"] > 0)
         if kind == "rate":
             _flag(report, above, rows, codes, numbers["numerator"], cols["numerator"],
                   "numerator_above_denominator", "numerator(s) above the denominator "
@@ -158,11 +183,19 @@ def _outliers(value: np.ndarray, rows: np.ndarray, codes: pd.Series, column: str
 # The pipeline
 
 
-def _process(data: bytes, name: str, meta: Any, *, need_meta: bool = False
-             ) -> tuple[Indicator | None, ValidationReport]:
+Progress = Callable[[float, str], None]
+
+
+def _no_progress(fraction: float, stage: str) -> None:
+    """The default progress callback: nothing to show."""
+
+
+def _process(data: bytes, name: str, meta: Any, *, need_meta: bool = False,
+             progress: Progress | None = None) -> tuple[Indicator | None, ValidationReport]:
     report = ValidationReport(file=name)
     try:
-        return _process_checked(data, name, meta, report, need_meta=need_meta)
+        return _process_checked(data, name, meta, report, need_meta=need_meta,
+                                progress=progress or _no_progress)
     except DataFileError as exc:  # Fairshare's own data (packs, lookup, practices) missing
         report.error("data_files", f"Fairshare's reference data could not be read: "
                      f"{_plain(exc, 500)}")
@@ -174,7 +207,9 @@ def _process(data: bytes, name: str, meta: Any, *, need_meta: bool = False
 
 
 def _process_checked(data: bytes, name: str, meta_source: Any, report: ValidationReport, *,
-                     need_meta: bool) -> tuple[Indicator | None, ValidationReport]:
+                     need_meta: bool, progress: Progress
+                     ) -> tuple[Indicator | None, ValidationReport]:
+    progress(0.02, f"Reading {_size(len(data))}")
     meta, options = _resolve_meta(meta_source, report)
     if meta_source is None:
         if need_meta:
@@ -188,6 +223,7 @@ def _process_checked(data: bytes, name: str, meta_source: Any, report: Validatio
     if table is None:
         return None, report
     report.format = table.format
+    progress(0.35, f"Checking {len(table.frame):,} rows: columns, periods and numbers")
     if table.frame.empty:
         report.error("empty", "the file has a header row but no data rows", row=1)
         return None, report
@@ -279,6 +315,7 @@ def _process_checked(data: bytes, name: str, meta_source: Any, report: Validatio
                                           [codes.iloc[i] for i in firsts]),
                      row=int(rows[firsts[0]]), column=cols["area_code"])
     # geography
+    progress(0.6, "Recognising the area codes")
     present = ~empty
     geography, known_present = _check_geography(
         codes[present].reset_index(drop=True), rows[present], options, report,
@@ -308,6 +345,7 @@ def _process_checked(data: bytes, name: str, meta_source: Any, report: Validatio
         if (category != "").any():
             out["category"] = category.where(category != "", None)
     out = out.loc[known].reset_index(drop=True)
+    progress(0.8, "Converting to the stored geography and checking coverage")
     stored = geography
     if geography == "lsoa11":
         out = _convert_lsoa11(out, options, report, cols["area_code"])
@@ -338,6 +376,7 @@ def _process_checked(data: bytes, name: str, meta_source: Any, report: Validatio
     final = dc_replace(meta, geography=stored, period=chosen_period or meta.period,
                        extra=extra, **dict.fromkeys(COLUMN_KEYS, ""))
     validate_values(out, origin=name)
+    progress(1.0, "Checked")
     return Indicator(final, out), report
 
 
@@ -345,19 +384,29 @@ def _process_checked(data: bytes, name: str, meta_source: Any, report: Validatio
 # Public entry points: files and uploads
 
 
-def _size(n: int) -> str:
+def _size(n: int, digits: int = 1) -> str:
+    """A size in decimal units (1 MB = 1,000,000 bytes), e.g. "52.4 MB"."""
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
+            return f"{n / scale:,.{digits}f} {unit}"
     return f"{n:,} bytes"
+
+
+def too_large_message(size: int, limit: int) -> str:
+    """ "the file is X; the limit is Y", with enough digits that X and Y differ (a file one
+    byte over a 52,428,800-byte limit is not "52.4 MB; the limit is 52.4 MB")."""
+    for digits in (1, 2, 3):
+        shown, allowed = _size(size, digits), _size(limit, digits)
+        if shown != allowed:
+            return f"the file is {shown}; the limit is {allowed}"
+    return f"the file is {size:,} bytes; the limit is {limit:,} bytes"
 
 
 def _read_path(path: Path, report: ValidationReport, max_bytes: int) -> bytes | None:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            report.error("too_large", f"the file is {_size(size)}; the limit is "
-                         f"{_size(max_bytes)}")
+            report.error("too_large", too_large_message(size, max_bytes))
             return None
         return path.read_bytes()
     except OSError as exc:
@@ -400,12 +449,14 @@ def validate_file(path: str | os.PathLike[str], meta: Any = None) -> ValidationR
 
 
 def read_upload(data: bytes, filename: str, meta_mapping: Mapping[str, Any] | None, *,
-                max_bytes: int = MAX_UPLOAD_BYTES
+                max_bytes: int = MAX_UPLOAD_BYTES, progress: Progress | None = None
                 ) -> tuple[Indicator | None, ValidationReport]:
     """Check an uploaded file in memory (never written to disk) for a session indicator.
 
-    ``filename`` only chooses the reader and names the file in messages. Returns the
-    indicator (``None`` when there are errors) and the report; every message is plain text.
+    ``filename`` only chooses the reader and names the file in messages. ``progress`` is
+    called with (fraction done, what is happening) at each stage, for a progress bar.
+    Returns the indicator (``None`` when there are errors) and the report; every message is
+    plain text.
     """
     safe_name = _plain(Path(str(filename or "upload")).name, 120) or "upload"
     report = ValidationReport(file=safe_name)
@@ -413,10 +464,26 @@ def read_upload(data: bytes, filename: str, meta_mapping: Mapping[str, Any] | No
         report.error("unreadable", "no file content received")
         return None, report
     if len(data) > max_bytes:
-        report.error("too_large", f"the file is {_size(len(data))}; the limit is "
-                     f"{_size(max_bytes)}")
+        report.error("too_large", too_large_message(len(data), max_bytes))
         return None, report
     if meta_mapping is not None and not isinstance(meta_mapping, Mapping):
         report.error("metadata", "metadata must be a mapping of keys to values")
         return None, report
-    return _process(bytes(data), safe_name, meta_mapping, need_meta=True)
+    return _process(bytes(data), safe_name, meta_mapping, need_meta=True, progress=progress)
+
+
+def file_periods(data: bytes, filename: str) -> list[str]:
+    """The distinct periods a file lists in its period column (``period``, ``time period``,
+    ``year``, a Fingertips export's ``Time period``), in order; empty when it has none or
+    cannot be read (the full check then reports why)."""
+    report = ValidationReport(file=Path(str(filename or "upload")).name)
+    try:
+        table = _read_bytes(bytes(data), report.file, report)
+    except Exception:  # noqa: BLE001 - a hint for a form, never an error of its own
+        return []
+    if table is None or table.frame.empty:
+        return []
+    wanted = ("time_period", *ALIASES["period"])
+    by_norm = {_norm(c): c for c in reversed(list(table.frame.columns))}
+    column = next((by_norm[w] for w in wanted if w in by_norm), None)
+    return [] if column is None else _distinct(_as_text(table.frame[column]))

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -131,11 +132,15 @@ def test_map_choose_area_inverse_care_and_download(server, page):
     page.get_by_text("Downloads").first.click()
     with page.expect_download() as info:
         page.get_by_role("button", name="Download CSV").first.click()
-    path = info.value.path()
-    content = Path(path).read_text(encoding="utf-8-sig")
-    assert "Open Government Licence v3.0" in content
-    assert "code,name,population,deprivation_decile,need,provision" in content
+    # a zip of the plain CSV and its CSVW metadata (title, columns, licence)
+    with zipfile.ZipFile(info.value.path()) as bundle:
+        names = bundle.namelist()
+        csv_name = next(n for n in names if n.endswith(".csv"))
+        content = bundle.read(csv_name).decode("utf-8")
+        metadata = bundle.read(f"{csv_name}-metadata.json").decode("utf-8")
+    assert content.startswith("code,name,population,deprivation_decile,need,provision")
     assert content.count("\nE01") == 200  # one row per Wigan LSOA
+    assert "Open Government Licence v3.0" in metadata
 
 
 def test_shared_link_reopens_the_bivariate_map(server, page):

@@ -44,7 +44,10 @@ def test_metadata_round_trip():
         ({"geography": "msoa"}, "geography is 'msoa'"),
         ({"id": "../etc/passwd"}, "must be 1–64 characters"),
         ({"id": "Bad Id"}, "must be 1–64 characters"),
-        ({"decimals": "two"}, "decimals must be an integer"),
+        ({"decimals": "two"}, "decimals must be a whole number from 0 to 10"),
+        ({"decimals": 1_000_000_000}, "decimals must be a whole number from 0 to 10"),
+        ({"decimals": -1}, "decimals must be a whole number from 0 to 10"),
+        ({"id": "evil\n"}, "must be 1–64 characters"),
     ],
 )
 def test_metadata_errors_name_the_field(change, message):
