@@ -127,6 +127,11 @@ def format_quantity(value: float | None, unit: str | None, decimals: int = 0, *,
     return f"{number}{unit}" if unit == "%" else f"{number} {unit}"
 
 
+def sentence_case(text: str) -> str:
+    """Capitalise the first letter only (``str.capitalize`` would lower "England", "CI")."""
+    return text[:1].upper() + text[1:]
+
+
 def money_axis(values_abs_max: float) -> tuple[float, str]:
     """Divisor and label suffix for a chart axis of pounds: (1e6, "£m") for millions.
 
@@ -189,3 +194,56 @@ def compare_with_reference(value: float | None, reference: float | None, *,
     if abs(change) < threshold:
         return Comparison("similar", rule)
     return Comparison("higher" if change > 0 else "lower", rule)
+
+
+def difference_in_words(difference: float | None, unit: str | None = None, decimals: int = 0,
+                        *, lower: float | None = None, upper: float | None = None,
+                        here: str = "at the most deprived end",
+                        there: str = "than at the least deprived end",
+                        words: tuple[str, str] = ("higher", "lower")) -> str:
+    """A signed gap as words with its direction: ``"148 places per 1,000 higher at the most
+    deprived end than at the least deprived end (95% CI 118 to 177)"``.
+
+    ``difference`` is ``here − there`` (e.g. most − least deprived; note that the slope index
+    of inequality is least − most, so pass ``−SII``). The interval (``lower``, ``upper``) of
+    the difference is written as magnitudes in the same direction when it lies on one side
+    of zero, and as "from 12 lower to 30 higher" when it spans zero (then the sentence says
+    the difference is not clear). A value that rounds to zero reads "about the same …".
+    Signed statistics belong in a methods note; readers get this sentence (GSS guidance,
+    "Writing about statistics", 2021: say which way a difference goes).
+    """
+    if not _finite(difference):
+        return MISSING
+    value = float(difference)  # type: ignore[arg-type]
+    up, down = words
+    magnitude = format_quantity(abs(value), unit, decimals)
+    if format_number(abs(value), decimals) == format_number(0, decimals):
+        body = f"about the same {here} as {there.removeprefix('than ')}"
+    else:
+        body = " ".join(part for part in (magnitude, up if value > 0 else down, here, there)
+                        if part)
+    interval = interval_in_words(lower, upper, None, decimals, words=words)
+    if not interval:
+        return body
+    if "from" in interval:
+        return f"{body} ({interval}: not a clear difference)"
+    return f"{body} ({interval})"
+
+
+def interval_in_words(lower: float | None, upper: float | None, unit: str | None = None,
+                      decimals: int = 0, *,
+                      words: tuple[str, str] = ("higher", "lower")) -> str:
+    """The 95% interval of a signed difference in magnitudes: ``"95% CI 2.5% to 15.1%"`` when
+    it lies on one side of zero (the sentence around it gives the direction), ``"95% CI from
+    1.3% lower to 3.3% higher"`` when it spans zero; ``""`` without finite limits (so that no
+    "None" or "nan" is ever printed)."""
+    if not (_finite(lower) and _finite(upper)):
+        return ""
+    low, high = sorted((float(lower), float(upper)))  # type: ignore[arg-type]
+    up, down = words
+    if low > 0 or high < 0:
+        near, far = sorted((abs(low), abs(high)))
+        return (f"95% CI {format_quantity(near, unit, decimals)} to "
+                f"{format_quantity(far, unit, decimals)}")
+    return (f"95% CI from {format_quantity(abs(low), unit, decimals)} {down} to "
+            f"{format_quantity(abs(high), unit, decimals)} {up}")

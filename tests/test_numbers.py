@@ -11,11 +11,14 @@ from hypothesis import strategies as st
 from analysis.numbers import (
     MINUS,
     compare_with_reference,
+    difference_in_words,
     format_money,
     format_number,
     format_percent,
     format_quantity,
+    interval_in_words,
     money_axis,
+    sentence_case,
 )
 
 
@@ -82,3 +85,51 @@ def test_comparison_by_interval_then_by_threshold():
     assert compare_with_reference(None, 100).direction == "unknown"
     assert compare_with_reference(110, 100).better("lower_is_better") is False
     assert compare_with_reference(110, 100).better("higher_is_better") is True
+
+
+# -- gaps in words: direction said, signed statistic kept out of sentences ----------------
+
+
+def test_a_gap_reads_with_its_direction_not_its_sign():
+    # Wigan: SII of GP places −40 (least − most) means 40 higher at the MOST deprived end
+    assert difference_in_words(39.6, "places per 1,000", lower=13.0, upper=66.2) == (
+        "40 places per 1,000 higher at the most deprived end than at the least deprived end "
+        "(95% CI 13 to 66)")
+    # Wigan: illness ratio SII −153.7 -> 153.7 points higher at the most deprived end
+    assert difference_in_words(153.7, "points", 1, lower=145.5, upper=161.7).startswith(
+        "153.7 points higher at the most deprived end")
+    # a negative gap: lower, and the interval as magnitudes
+    assert difference_in_words(-12.7, "FTE GPs per 100,000", 1, lower=-13.3, upper=-12.1) == (
+        "12.7 FTE GPs per 100,000 lower at the most deprived end than at the least deprived "
+        "end (95% CI 12.1 to 13.3)")
+    assert difference_in_words(0.04, "points", 1) == (
+        "about the same at the most deprived end as at the least deprived end")
+    assert difference_in_words(None, "points") == "not available"
+
+
+def test_an_interval_across_zero_says_so():
+    assert difference_in_words(5, "points", lower=-3, upper=12) == (
+        "5 points higher at the most deprived end than at the least deprived end (95% CI from "
+        "3 lower to 12 higher: not a clear difference)")
+    assert interval_in_words(-15.1, -2.5, "%", 1) == "95% CI 2.5% to 15.1%"
+    assert interval_in_words(-1.3, 3.3, "%", 1, words=("more", "less")) == (
+        "95% CI from 1.3% less to 3.3% more")
+    assert interval_in_words(None, 3.0) == ""
+    assert interval_in_words(float("nan"), 3.0) == ""
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+       st.floats(min_value=0, max_value=1e5, allow_nan=False),
+       st.floats(min_value=0, max_value=1e5, allow_nan=False))
+def test_gap_words_never_carry_a_sign_and_match_the_direction(value, below, above):
+    text = difference_in_words(value, "points", 1, lower=value - below, upper=value + above)
+    assert MINUS not in text and "-" not in text.replace("95% CI", "")
+    assert "None" not in text and "nan" not in text
+    if round(abs(value), 1) > 0:
+        assert (" higher at" in text) == (value > 0)
+        assert (" lower at" in text) == (value < 0)
+
+
+def test_sentence_case_keeps_the_rest():
+    assert sentence_case("95% CI from £1 less") == "95% CI from £1 less"
+    assert sentence_case("england and CI") == "England and CI"

@@ -4,7 +4,9 @@ written by rule from those numbers (no language model); small counts are suppres
 and sentences; charts and the bivariate map are drawn by vl-convert; one Jinja2 template gives
 HTML and PDF (WeasyPrint), python-docx gives Word.
 
-Modules, in import order: ``wording`` (plain English and small-number suppression),
+Figures are written by :mod:`analysis.numbers` and small counts hidden by
+:mod:`analysis.disclosure`, the rules every page shares. Modules, in import order: ``wording``
+(plain English),
 ``content`` (the :class:`Briefing` model, suppressed tables, glossary), ``charts`` (charts and
 maps), ``sections`` (deprivation, provision and inverse care, health outcome, decile table),
 ``funding`` (GP payments by deprivation, allocation scenario), ``assembly``
@@ -30,18 +32,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "rendering": ["FORMATS", "MEDIA_TYPES", "briefing_bytes", "render", "render_html"],
         "sections": ["BRIEFING_NEED", "BRIEFING_OUTCOME", "BRIEFING_PROVISION"],
         "wording": [
-            "SUPPRESSED",
             "VERDICT_LABEL",
             "compare_in_words",
-            "count_in_words",
-            "counts_in_words",
-            "format_number",
+            "compared_with",
             "money_in_words",
             "people_in_words",
-            "sentence_case",
-            "suppress_counts",
-            "suppression_mask",
-            "suppression_note",
         ],
     },
 )

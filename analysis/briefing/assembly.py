@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 
 from analysis.briefing.charts import _bivariate_map, _decile_map
-from analysis.briefing.content import Briefing, _glossary, _unique_sources
+from analysis.briefing.content import Briefing, SourceEntry, _glossary, _unique_sources
 from analysis.briefing.funding import _gp_funding_step, _scenario_step
 from analysis.briefing.sections import (
     BRIEFING_PROVISION,
@@ -41,14 +41,8 @@ from analysis.briefing.sections import (
     _source,
     _source_of_meta,
 )
-from analysis.briefing.wording import (
-    COUNTRY_LABEL,
-    NEIGHBOURHOOD,
-    compare_in_words,
-    suppression_note,
-)
+from analysis.briefing.wording import COUNTRY_LABEL, NEIGHBOURHOOD, compared_with
 from analysis.data import (
-    ATTRIBUTION,
     COUNTRY_CODES,
     OGL,
     OGL_URL,
@@ -58,7 +52,17 @@ from analysis.data import (
     resolve_area,
     spec_for,
 )
+from analysis.disclosure import suppression_note
 from analysis.explore import AreaSummary, EquityPanel, study_area_frame, study_area_summary
+
+
+def _attribution(sources: tuple[SourceEntry, ...]) -> str:
+    """The OGL attribution naming only the publishers this briefing's sources come from (a
+    Scottish briefing does not credit English datasets it does not use)."""
+    publishers = list(dict.fromkeys(s.publisher for s in sources if s.publisher))
+    return ("Contains public sector information licensed under the Open Government Licence "
+            "v3.0. Contains OS data © Crown copyright and database right. Source: "
+            + "; ".join(publishers) + ".")
 
 
 def _base_methods(country: str, index_label: str) -> list[str]:
@@ -69,7 +73,9 @@ def _base_methods(country: str, index_label: str) -> list[str]:
         f"the dashboard, on open data for {label}. Deprivation: {index_label} national "
         "deciles; the most deprived 20% is the share of residents in deciles 1 and 2. Words "
         "such as 'about a fifth more' round a ratio to the nearest simple fraction; exact "
-        "figures are in the tables. Full methods and references: docs/methods.md.",
+        "figures are in the tables. 'About the same' follows the rule the dashboard uses: "
+        "not significantly different where a 95% confidence interval is known, else within "
+        "5%. Full methods and references: docs/methods.md.",
     ]
 
 
@@ -80,8 +86,8 @@ def _base_methods(country: str, index_label: str) -> list[str]:
 
 def _headline(name: str, summary: AreaSummary, country: str, panel: EquityPanel | None) -> str:
     label = COUNTRY_LABEL[country]
-    words = compare_in_words(summary.pct_most_deprived_quintile,
-                             summary.national_pct_most_deprived_quintile, "the national share")
+    words = compared_with(summary.pct_most_deprived_quintile,
+                          summary.national_pct_most_deprived_quintile, "the national share")
     start = (f"In {name}, {summary.pct_most_deprived_quintile:.1f}% of residents live in "
              f"{label}'s most deprived 20% of neighbourhoods, {words}")
     if panel is None:
@@ -159,6 +165,7 @@ def build_briefing(area_code: str, *, scenario_path: str | Path | None = None,
     if any(t.suppressed for t in tables):
         footnotes.append(suppression_note(suppress_below))
     level_label = spec_for(country).level(ref.level).label
+    sources = _unique_sources(d.sources)
     return Briefing(
         area_code=ref.code, area_name=name, level_label=level_label, country=country,
         country_label=COUNTRY_LABEL[country], produced=produced or date.today(),
@@ -166,7 +173,7 @@ def build_briefing(area_code: str, *, scenario_path: str | Path | None = None,
         key_numbers=tuple(d.key_numbers), meaning=tuple(d.meaning), missing=tuple(d.missing),
         figures=tuple(d.figures), tables=tuple(d.tables), scenario=scenario_part,
         methods=tuple(d.methods), glossary=_glossary(d.glossary),
-        sources=_unique_sources(d.sources), attribution=ATTRIBUTION, licence=OGL,
+        sources=sources, attribution=_attribution(sources), licence=OGL,
         licence_url=OGL_URL, footnotes=tuple(footnotes), suppress_below=suppress_below,
         facts={"area_code": ref.code, "area_name": name, "level": ref.level,
                "country": country, **d.facts})

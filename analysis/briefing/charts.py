@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.briefing.content import Figure
-from analysis.briefing.wording import NEIGHBOURHOOD, _finite, count_in_words, sentence_case
+from analysis.briefing.wording import NEIGHBOURHOOD, _finite
 from analysis.data import select_study_area, spec_for
 from analysis.explore import BIVARIATE_COLOURS, VIRIDIS_10, EquityPanel, bivariate_classes
+from analysis.numbers import format_number
 
 FONT_STACK = "DejaVu Sans"
 INK = "#1a1a1a"
@@ -204,7 +205,7 @@ def _bivariate_map(country: str, area_code: str, level: str, panel: EquityPanel,
     label = NEIGHBOURHOOD[country][1]
     alt = (f"Map of the {len(shapes):,} {label} of the area in nine classes: thirds of need "
            f"({need.title}) by thirds of GP capacity ({provision.title}), each third holding "
-           f"about a third of residents. {sentence_case(count_in_words(hot_count, threshold))} "
+           f"about a third of residents. {format_number(hot_count) if hot_count else 'No'} "
            f"{label}, home to {hot_share:.0f}% of residents, combine high need with low "
            f"capacity; they are outlined in black. The grid beside the map gives the share of "
            f"residents in each class.")

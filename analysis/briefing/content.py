@@ -13,13 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from analysis.briefing.wording import (
-    NOT_AVAILABLE,
-    SUPPRESSED,
-    _finite,
-    format_number,
-    suppression_mask,
-)
+from analysis.briefing.wording import NOT_AVAILABLE, _finite
+from analysis.disclosure import SUPPRESSED, suppression_mask
+from analysis.numbers import format_number
 
 # =============================================================================================
 # Content model
@@ -236,7 +232,8 @@ _GLOSSARY: dict[str, tuple[str, str]] = {
     "sd": ("Standard deviation of need", "A typical step up in need between neighbourhoods."),
     "sii": ("Slope index of inequality (SII)", "The gap between the most and least deprived "
             "ends of the population, estimated from all deprivation deciles at once (OHID "
-            "method). Its sign shows which end is higher."),
+            "method). The text says which end is higher; the signed value (least minus most "
+            "deprived) is in the methods."),
     "cidr": ("Illness and disability ratio", "The comparative illness and disability ratio "
              "counts people receiving disability and incapacity benefits, adjusted for age and "
              "sex. England = 100; higher means more illness."),

@@ -23,15 +23,7 @@ from analysis.briefing.content import (
     _make_table,
 )
 from analysis.briefing.sections import _data_root, _Draft, _source, _source_of_meta
-from analysis.briefing.wording import (
-    _finite,
-    compare_in_words,
-    count_in_words,
-    counts_in_words,
-    format_number,
-    money_in_words,
-    sentence_case,
-)
+from analysis.briefing.wording import _finite, money_in_words
 from analysis.data import (
     AreaRef,
     IndicatorRegistry,
@@ -40,6 +32,14 @@ from analysis.data import (
     load_pack_table,
     small_area_mask,
     spec_for,
+)
+from analysis.numbers import (
+    difference_in_words,
+    format_money,
+    format_number,
+    format_percent,
+    interval_in_words,
+    sentence_case,
 )
 
 GP_PAYMENT_YEAR = "2022-23"
@@ -57,10 +57,16 @@ def _gp_funding_step(d: _Draft, ref: AreaRef, name: str, threshold: int) -> None
         return
     from analysis.access import practices_in_area
     from analysis.funding import (
+        DEFAULT_TOTAL,
+        MIN_GROUP_PRACTICES,
+        TOTALS,
+        dispensing_sentence,
         funding_by_deprivation,
-        funding_gap,
+        gap_in_words,
+        gap_sentence,
         load_gp_payments,
         load_practice_imd,
+        read_gap,
     )
 
     try:
@@ -68,13 +74,21 @@ def _gp_funding_step(d: _Draft, ref: AreaRef, name: str, threshold: int) -> None
     except UnknownAreaError as exc:
         d.missing.append(f"GP funding by deprivation is not shown: {exc}.")
         return
-    table = funding_by_deprivation(load_gp_payments(), load_practice_imd(),
-                                   year=GP_PAYMENT_YEAR, practices=practices)
-    gap = funding_gap(table)
+    payments, imd = load_gp_payments(), load_practice_imd()
+    total = TOTALS[DEFAULT_TOTAL]
+    tables = {flag: funding_by_deprivation(payments, imd, year=GP_PAYMENT_YEAR,
+                                           practices=practices, include_dispensing=flag,
+                                           measure=total.column)
+              for flag in (True, False)}
+    table = tables[True]
+    readings = {flag: read_gap(t, DEFAULT_TOTAL) for flag, t in tables.items()}
+    reading = readings[True]
+    without = tables[False].set_index("quintile")
     columns = [
         _Column("Practice deprivation quintile (1 = most deprived)", str, numeric=False),
-        _Column("Practices", lambda v: format_number(v), count=True),
+        _Column("Practices", lambda v: format_number(v)),
         _Column("£ per weighted patient (95% CI)", lambda v: v, numeric=True),
+        _Column("Without dispensing practices", lambda v: v, numeric=True),
     ]
     rows = []
     for r in table.itertuples():
@@ -82,45 +96,40 @@ def _gp_funding_step(d: _Draft, ref: AreaRef, name: str, threshold: int) -> None
             shown = "no practices"
         else:
             shown = _interval_text(r.per_weighted_patient, r.ci_lower, r.ci_upper, 2, "£")
-        rows.append([int(r.quintile), int(r.practices), shown])
-    note = (f"NHS payments {GP_PAYMENT_YEAR} per weighted (Carr-Hill) patient. Quintiles are "
-            "national: quintile 1 is the practices serving the most deprived fifth of England's "
-            "patients (IMD 2019 score of the practice population, OHID Fingertips 93553).")
+        other = without.loc[int(r.quintile)]
+        rows.append([int(r.quintile), int(r.practices), shown,
+                     format_money(other["per_weighted_patient"]) if other["practices"]
+                     else "no practices"])
+    note = (f"NHS payments {GP_PAYMENT_YEAR} per weighted (Carr-Hill) patient: "
+            f"{total.label}. Quintiles are national: quintile 1 is the practices serving the "
+            "most deprived fifth of England's patients (IMD 2019 score of the practice "
+            "population, OHID Fingertips 93553). A quintile of fewer than "
+            f"{MIN_GROUP_PRACTICES} practices is too small to compare.")
     d.tables.append(_make_table("gp_funding", f"GP payments by practice deprivation, "
                                 f"{GP_PAYMENT_YEAR}", columns, rows, threshold, [note]))
-    counts = dict(zip(table["quintile"], table["practices"], strict=True))
-    if _finite(gap["gap_pct"]):
-        pct = gap["gap_pct"]
-        low, high = gap.get("gap_pct_ci_lower"), gap.get("gap_pct_ci_upper")
-        ci = (f" (95% CI {format_number(low, 1, signed=True)}% to "
-              f"{format_number(high, 1, signed=True)}%)" if _finite(low) and _finite(high)
-              else "")
+    label = f"GP funding, most against least deprived practices ({GP_PAYMENT_YEAR})"
+    headline = gap_sentence(reading, f"GP funding in {name}")
+    caveat = dispensing_sentence(readings[True], readings[False])
+    if reading.comparable:
+        interval = interval_in_words(reading.gap_pct_lower, reading.gap_pct_upper, "%", 1,
+                                     words=("more", "less"))
+        without_words = (f" Without dispensing practices: {gap_in_words(readings[False])}."
+                         if readings[False].comparable
+                         and readings[False].practices != reading.practices else "")
         d.key_numbers.append(KeyNumber(
-            f"GP funding, most against least deprived practices ({GP_PAYMENT_YEAR})",
-            f"{format_number(pct, 1, signed=True)}%",
-            f"£{format_number(gap['most_deprived'], 2)} against "
-            f"£{format_number(gap['least_deprived'], 2)} per weighted patient{ci}; national "
-            "quintiles of practice deprivation."))
-        few = [q for q in (1, 5) if 0 < counts.get(q, 0) < threshold]
-        caution = (" One of these groups has "
-                   f"{count_in_words(min(counts[q] for q in few), threshold)} practices, so "
-                   "treat the comparison with caution." if few else "")
-        words = compare_in_words(gap["most_deprived"], gap["least_deprived"],
-                                 "practices serving the least deprived fifth")
-        d.meaning.append(
-            f"In {GP_PAYMENT_YEAR}, practices in {name} serving the most deprived fifth of "
-            f"patients received £{format_number(gap['most_deprived'], 2)} per weighted patient:"
-            f" {words} (£{format_number(gap['least_deprived'], 2)}). The gap is "
-            f"{format_number(pct, 1, signed=True)}%{ci}.{caution}")
-        d.facts.update(gp_gap_pct=float(pct), gp_most_deprived=float(gap["most_deprived"]),
-                       gp_least_deprived=float(gap["least_deprived"]))
+            label, gap_in_words(reading),
+            f"{format_money(reading.most)} against {format_money(reading.least)} per weighted "
+            f"patient ({interval}"
+            + ("; not a clear difference" if reading.direction == "similar" else "")
+            + f"); {total.label}.{without_words}"))
     else:
-        empty = [q for q in (1, 5) if counts.get(q, 0) == 0]
-        d.missing.append(
-            f"{name} has no practices in practice deprivation quintile "
-            f"{' or '.join(map(str, empty))}, so the GP funding gap between the most and least "
-            "deprived practices cannot be worked out.")
-        d.facts.update(gp_gap_pct=None)
+        d.key_numbers.append(KeyNumber(label, "Too few practices to compare", headline))
+    d.meaning.append(" ".join(part for part in (headline, caveat) if part))
+    d.facts.update(gp_gap_pct=reading.gap_pct if reading.comparable else None,
+                   gp_gap_pct_without_dispensing=(readings[False].gap_pct
+                                                  if readings[False].comparable else None),
+                   gp_comparable=reading.comparable, gp_total=total.key,
+                   gp_most_deprived=reading.most, gp_least_deprived=reading.least)
     d.sources += [_source("gp_payments"), _source("gp_practice_imd"), _source("gp_practices")]
     d.glossary.append("weighted")
 
@@ -239,6 +248,11 @@ def _rank_sentence(result: Any, units: pd.DataFrame) -> str:
             f"{'gain' if kind == 'gain' else 'lose'}.")
 
 
+def _count(n: int, one: str) -> str:
+    """A count of practices or areas in words: "no practice", "1", "4,012"."""
+    return f"no {one}" if n == 0 else format_number(n)
+
+
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
@@ -294,19 +308,17 @@ def _scenario_step(d: _Draft, path: Path, ref: AreaRef, name: str,
             paragraphs.append(
                 f"{who} would receive {amount(after)} after {scenario.years} years, against "
                 f"{amount(now)} now: {amount(abs(change))} {direction} "
-                f"({format_number(pct, 1, signed=True)}%)." + _rank_sentence(result, alive))
+                f"({format_percent(abs(pct))})." + _rank_sentence(result, alive))
         else:
-            counts = [int((alive["status"] == s).sum()) for s in ("winner", "loser",
-                                                                   "unchanged")]
-            gain, lose, _ = counts_in_words(counts, threshold)
-            gain, lose = (f"no {one}" if w == "none" else w for w in (gain, lose))
-            how_many = count_in_words(len(alive), threshold)
-            who = (f"the {how_many} {many} in {name}" if len(alive) >= threshold
-                   else f"the {many} in {name} ({how_many})")
+            # practices and areas are not people: their counts are published as they are
+            gain, lose = (_count(int((alive["status"] == s).sum()), one)
+                          for s in ("winner", "loser"))
+            who = (f"the {format_number(len(alive))} {many} in {name}" if len(alive) > 1
+                   else f"the one {one} in {name}")
             paragraphs.append(
                 f"After {scenario.years} years {who} would receive {amount(after)} in total, "
                 f"against {amount(now)} now: {amount(abs(change))} {direction} "
-                f"({format_number(pct, 1, signed=True)}%). {sentence_case(gain)} would gain "
+                f"({format_percent(abs(pct))}). {sentence_case(gain)} would gain "
                 f"and {lose} would lose.")
         per_head = "£ per head" if money and scale == 1 else (
             f"per {format_number(scale, 0)} residents" if scale != 1 else "per head")
@@ -331,33 +343,50 @@ def _scenario_step(d: _Draft, path: Path, ref: AreaRef, name: str,
 
     def ci_words(value: float) -> str:
         if not _finite(value):
-            return "not available"
-        if value < 0:
-            return "favours needier areas"
-        return "favours less needy areas" if value > 0 else "is even"
+            return "cannot be measured"
+        if abs(value) < 0.0005:
+            return "is spread evenly by need"
+        return "goes more to needier areas" if value < 0 else "goes more to less needy areas"
 
     everyone = result.areas[result.areas["status"] != "zero population"]
-    national = [int((everyone["status"] == s).sum()) for s in ("winner", "loser", "unchanged")]
-    gain, lose, _ = counts_in_words(national, threshold)
-    paragraphs.insert(1, f"Across England, {gain} of the {len(everyone):,} {many} would gain "
-                         f"and {lose} would lose.")
+    gain, lose = (_count(int((everyone["status"] == s).sum()), one)
+                  for s in ("winner", "loser"))
+    paragraphs.insert(1, f"Across England, {gain} of the {format_number(len(everyone))} "
+                         f"{many} would gain and {lose} would lose.")
     closed = summary.get("share_of_gap_closed")
+    per_head_unit = ("£ per head" if money and scale == 1 else
+                     f"{noun} per {format_number(scale, 0)} residents" if scale != 1
+                     else f"{noun} per head")
+    if scenario.level == "practice":
+        per_head_unit = per_head_unit.replace("head", "weighted patient")
+    digits = 2 if money else 1
+    sii_after = difference_in_words(-after_m.sii, per_head_unit, digits,
+                                    lower=-after_m.sii_upper, upper=-after_m.sii_lower)
+    now_ci, then_ci = before.concentration_index, after_m.concentration_index
+    if (_finite(now_ci) and _finite(then_ci) and abs(now_ci) >= 0.0005
+            and abs(then_ci) >= 0.0005 and (now_ci < 0) == (then_ci < 0)):
+        stronger = "more" if abs(then_ci) > abs(now_ci) else "less"
+        follows = f"funding {ci_words(now_ci)} now, and {stronger} so after the change"
+    else:
+        follows = f"funding {ci_words(now_ci)} now and {ci_words(then_ci)} after the change"
     paragraphs.append(
-        f"Equity impact across England: the concentration index of funding by need goes from "
-        f"{format_number(before.concentration_index, 3, signed=True)} "
-        f"({ci_words(before.concentration_index)}) to "
-        f"{format_number(after_m.concentration_index, 3, signed=True)} "
-        f"({ci_words(after_m.concentration_index)}; 95% CI "
-        f"{format_number(after_m.concentration_index_lower, 3, signed=True)} to "
-        f"{format_number(after_m.concentration_index_upper, 3, signed=True)}). The slope index "
-        f"of inequality of funding per head across deprivation deciles goes from "
-        f"{format_number(before.sii, 1, signed=True)} to "
-        f"{format_number(after_m.sii, 1, signed=True)} (95% CI "
-        f"{format_number(after_m.sii_lower, 1, signed=True)} to "
-        f"{format_number(after_m.sii_upper, 1, signed=True)}; negative means more at the most "
-        f"deprived end)."
+        f"Equity impact across England: {follows}. Across deprivation "
+        f"deciles, funding per head is now "
+        f"{difference_in_words(-before.sii, per_head_unit, digits)}; after the change it would "
+        f"be {sii_after}."
         + (f" About {100 * closed:.0f}% of the gap to the fair-share target would close."
            if _finite(closed) else ""))
+    d.methods.append(
+        f"Scenario equity (signed statistics): concentration index of funding by need "
+        f"{format_number(before.concentration_index, 3, signed=True)} now, "
+        f"{format_number(after_m.concentration_index, 3, signed=True)} after (95% CI "
+        f"{format_number(after_m.concentration_index_lower, 3, signed=True)} to "
+        f"{format_number(after_m.concentration_index_upper, 3, signed=True)}; negative = "
+        f"more to needier areas); slope index of inequality of funding per head (least minus "
+        f"most deprived) {format_number(before.sii, 1, signed=True)} now, "
+        f"{format_number(after_m.sii, 1, signed=True)} after (95% CI "
+        f"{format_number(after_m.sii_lower, 1, signed=True)} to "
+        f"{format_number(after_m.sii_upper, 1, signed=True)}).")
     d.facts.update(scenario=scenario.name,
                    scenario_concentration_before=float(before.concentration_index),
                    scenario_concentration_after=float(after_m.concentration_index))

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from analysis.briefing.assembly import build_briefing
 from analysis.briefing.content import Briefing, Figure
-from analysis.briefing.wording import SUPPRESSED
+from analysis.disclosure import SUPPRESSED
 
 Format = Literal["pdf", "html", "docx"]
 FORMATS: tuple[str, ...] = ("pdf", "html", "docx")

@@ -34,10 +34,8 @@ from analysis.briefing.wording import (
     NOT_AVAILABLE,
     VERDICT_LABEL,
     _finite,
-    compare_in_words,
-    format_number,
+    compared_with,
     people_in_words,
-    sentence_case,
 )
 from analysis.data import (
     SOURCES,
@@ -57,6 +55,12 @@ from analysis.explore import (
     area_value,
     equity_panel,
     study_area_frame,
+)
+from analysis.numbers import (
+    difference_in_words,
+    format_number,
+    interval_in_words,
+    sentence_case,
 )
 from analysis.stats import SlopeIndexResult, decile_gradient, format_p, slope_index
 
@@ -162,7 +166,7 @@ def _deprivation_step(d: _Draft, ref: AreaRef, summary: AreaSummary, frame: pd.D
     national = _national_profile(country, str(_data_root()))
     profile = _profile_table(frame, national)
     pct, nat = summary.pct_most_deprived_quintile, summary.national_pct_most_deprived_quintile
-    words = compare_in_words(pct, nat, "the national share")
+    words = compared_with(pct, nat, "the national share")
     d.key_numbers.append(KeyNumber(
         "Residents", format_number(summary.population),
         f"{spec_for(country).population_source}; "
@@ -210,7 +214,7 @@ def _provision_step(d: _Draft, ref: AreaRef, name: str, registry: IndicatorRegis
     national = area_value(country, None, provision_id, registry)
     unit = meta.unit
     short_unit = re.sub(r" residents$", "", unit)
-    words = compare_in_words(local, national, f"the {label} average")
+    words = compared_with(local, national, f"the {label} average")
     d.facts.update(provision_local=local if _finite(local) else None,
                    provision_national=national if _finite(national) else None)
     if _finite(local):
@@ -246,50 +250,57 @@ def _provision_step(d: _Draft, ref: AreaRef, name: str, registry: IndicatorRegis
     decimals = 1
     d.key_numbers.append(KeyNumber(
         "Does provision follow need? (inverse care law test)", VERDICT_LABEL[test.direction],
-        f"{test.verdict} {format_number(test.slope_per_sd, decimals, signed=True)} "
-        f"{short_unit} per standard deviation of need (95% CI "
-        f"{format_number(low, decimals, signed=True)} to "
-        f"{format_number(high, decimals, signed=True)})."))
+        f"{test.verdict} " + sentence_case(difference_in_words(
+            test.slope_per_sd, short_unit, decimals, lower=low, upper=high,
+            here="for each standard deviation more need", there="", words=("more", "fewer")))
+        + "."))
     need_words = panel.need.title.split(":")[0]
+    step = (f"For each step up in need (one standard deviation of the {need_words} score), "
+            "capacity is ")
+    slope_words = difference_in_words(test.slope_per_sd, "places per 1,000 residents", 0,
+                                      here="", there="")
+    interval = interval_in_words(low, high, None, 0)
     if test.direction == "pro_need":
         d.meaning.append(
             f"Within {name}, more deprived neighbourhoods have more GP capacity within reach, "
-            f"not less. For each step up in need (one standard deviation of the {need_words} "
-            f"score), capacity is higher by about {format_number(test.slope_per_sd, 0)} places "
-            f"per 1,000 residents (95% CI {format_number(low, 0)} to {format_number(high, 0)}; "
-            f"{p_text}). On this measure the inverse care law does not hold here.")
+            f"not less. {step}about {slope_words} ({interval}; {p_text}). On this measure the "
+            "inverse care law does not hold here.")
     elif test.direction == "inverse_care":
         d.meaning.append(
             f"Within {name}, more deprived neighbourhoods have less GP capacity within reach. "
-            f"For each step up in need (one standard deviation of the {need_words} score), "
-            f"capacity is lower by about {format_number(abs(test.slope_per_sd), 0)} places per "
-            f"1,000 residents (95% CI {format_number(low, 0)} to {format_number(high, 0)}; "
-            f"{p_text}). This is the inverse care law: care is least available where it is "
-            "needed most.")
+            f"{step}about {slope_words} ({interval}; {p_text}). This is the inverse care law: "
+            "care is least available where it is needed most.")
     else:
         d.meaning.append(
             f"Within {name}, there is no clear link between deprivation and GP capacity within "
-            f"reach ({p_text}; 95% CI {format_number(low, 0)} to {format_number(high, 0)} "
-            "places per 1,000 per step up in need). The data cannot show a fair or an unfair "
-            "pattern with confidence.")
+            f"reach ({p_text}; {interval} places per 1,000 per step up in need). The data "
+            "cannot show a fair or an unfair pattern with confidence.")
     gradient = panel.gradient
     first, last = gradient.iloc[0], gradient.iloc[-1]
     if int(first["decile"]) != int(last["decile"]):
-        gap_words = compare_in_words(first["provision_per_head"], last["provision_per_head"],
-                                     f"decile {int(last['decile'])}")
+        gap_words = compared_with(first["provision_per_head"], last["provision_per_head"],
+                                  f"the average in decile {int(last['decile'])}",
+                                  lower=first["lower_ci"], upper=first["upper_ci"])
         sentence = (
             f"In the most deprived {NEIGHBOURHOOD[country][1]} here (decile "
             f"{int(first['decile'])}) capacity averages "
-            f"{format_number(first['provision_per_head'], 0)} per 1,000: {gap_words} "
-            f"({format_number(last['provision_per_head'], 0)}).")
+            f"{format_number(first['provision_per_head'], 0)} places per 1,000 residents, "
+            f"{gap_words} ({format_number(last['provision_per_head'], 0)}).")
         if panel.sii is not None:
             s = panel.sii
-            end = "least" if s.sii > 0 else "most"
             sentence += (
-                f" Fitted across all deciles, capacity is "
-                f"{format_number(abs(s.sii), 0)} places per 1,000 higher at the {end} deprived "
-                f"end (slope index of inequality {format_number(s.sii, 0)}, 95% CI "
-                f"{format_number(s.sii_lower, 0)} to {format_number(s.sii_upper, 0)}).")
+                " The fitted gradient across all deciles (slope index of inequality) puts "
+                "capacity " + difference_in_words(
+                    -s.sii, "places per 1,000", 0, lower=-s.sii_upper, upper=-s.sii_lower)
+                + ".")
+            d.methods.append(
+                f"Slope index of inequality of {meta.title}, least minus most "
+                f"deprived end (OHID convention: negative means higher at the most deprived "
+                f"end): "
+                f"{format_number(s.sii, 1, signed=True)} (95% CI "
+                f"{format_number(s.sii_lower, 1, signed=True)} to "
+                f"{format_number(s.sii_upper, 1, signed=True)}); relative index "
+                f"{format_number(s.rii, 2)}.")
         d.meaning.append(sentence)
     d.facts.update(
         verdict=test.verdict, verdict_direction=test.direction, verdict_label=
@@ -363,25 +374,44 @@ def _outcome_step(d: _Draft, ref: AreaRef, name: str, frame: pd.DataFrame,
         d.facts.update(outcome_sii=None)
         fitted = None
     else:
-        most, least = sii.intercept, sii.intercept + sii.sii
-        worse_end = "most" if (sii.sii < 0) == meta.higher_is_worse else "least"
+        gap = -sii.sii  # fitted most − least deprived end (the SII is least − most)
+        worse_end = "most" if (gap > 0) == meta.higher_is_worse else "least"
+        first, last = used.iloc[0], used.iloc[-1]
+        observed = (f"{format_number(first['provision_per_head'], 1)} in decile "
+                    f"{int(first['decile'])} against "
+                    f"{format_number(last['provision_per_head'], 1)} in decile "
+                    f"{int(last['decile'])}")
+        fitted_words = difference_in_words(gap, "points", 1, lower=-sii.sii_upper,
+                                           upper=-sii.sii_lower)
         d.key_numbers.append(KeyNumber(
-            f"Health gap: {title.lower()} (slope index of inequality)",
-            f"{format_number(sii.sii, 1, signed=True)} points",
-            f"Least minus most deprived end, {label} = 100 (95% CI "
-            f"{format_number(sii.sii_lower, 1, signed=True)} to "
-            f"{format_number(sii.sii_upper, 1, signed=True)}). Illness is higher at the "
-            f"{worse_end} deprived end."))
+            f"Health gap: {title.lower()}, most against least deprived end",
+            f"{format_number(abs(gap), 1)} points {'higher' if gap > 0 else 'lower'}",
+            f"Fitted gap across all deciles (slope index of inequality), {label} = 100: "
+            f"{fitted_words}. Observed: {observed}. Illness is higher at the {worse_end} "
+            "deprived end."))
+        ratio_words = compared_with(first["provision_per_head"], last["provision_per_head"],
+                                    f"the level in decile {int(last['decile'])}",
+                                    lower=first["lower_ci"], upper=first["upper_ci"])
         d.meaning.append(
             f"Illness and disability are {'higher' if worse_end == 'most' else 'lower'} where "
-            f"deprivation is higher. At the most deprived end of {name}, the {meta.title.lower()}"
-            f" is {compare_in_words(most, least, 'the level at the least deprived end')} "
-            f"({format_number(most, 0)} against {format_number(least, 0)}, where {label} = 100;"
-            f" slope index of inequality {format_number(sii.sii, 1)} points, 95% CI "
-            f"{format_number(sii.sii_lower, 1)} to {format_number(sii.sii_upper, 1)}).")
+            f"deprivation is higher. In the most deprived {NEIGHBOURHOOD[country][1]} of "
+            f"{name} (decile {int(first['decile'])}) the {meta.title.lower()} is "
+            f"{format_number(first['provision_per_head'], 1)}, {ratio_words} "
+            f"({format_number(last['provision_per_head'], 1)}), where {label} = 100. The "
+            f"fitted gradient across all deciles (slope index of inequality) puts it "
+            f"{fitted_words}.")
+        d.methods.append(
+            f"Slope index of inequality of the {meta.title.lower()} (least minus most deprived "
+            f"end): {format_number(sii.sii, 1, signed=True)} (95% CI "
+            f"{format_number(sii.sii_lower, 1, signed=True)} to "
+            f"{format_number(sii.sii_upper, 1, signed=True)}); relative index "
+            f"{format_number(sii.rii, 2)}. The fitted line's ends are extrapolated: sentences "
+            "quote the observed deciles, and the grey line in the chart is the fit.")
         d.facts.update(outcome_id=outcome_id, outcome_sii=float(sii.sii),
                        outcome_sii_lower=float(sii.sii_lower),
-                       outcome_sii_upper=float(sii.sii_upper), outcome_rii=float(sii.rii))
+                       outcome_sii_upper=float(sii.sii_upper), outcome_rii=float(sii.rii),
+                       outcome_decile_first=float(first["provision_per_head"]),
+                       outcome_decile_last=float(last["provision_per_head"]))
         fitted = _fitted_line(sii, used)
     d.figures.append(_gradient_chart(
         "outcome", f"{title} by deprivation decile", gradient,
@@ -405,7 +435,7 @@ def _decile_table(d: _Draft, ref: AreaRef, profile: pd.DataFrame, panel: EquityP
     country = ref.country
     columns = [
         _Column("Decile (1 = most deprived)", str, numeric=False),
-        _Column(NEIGHBOURHOOD[country][1].capitalize(), lambda v: format_number(v), count=True),
+        _Column(NEIGHBOURHOOD[country][1].capitalize(), lambda v: format_number(v)),
         _Column("Residents", lambda v: format_number(v), count=True),
         _Column("Share of residents", lambda v: f"{v:.1f}%" if _finite(v) else NO_AREAS,
                 depends_on=2),

@@ -1,7 +1,8 @@
-"""Plain English and small-number suppression for briefings: the rules that turn numbers into
-words a councillor would use (:func:`compare_in_words`: "about a fifth less than England";
-rounded head counts and money), and the rules that hide small counts in tables and sentences
-(:func:`suppression_mask`, :func:`count_in_words`) with the footnote that explains them.
+"""Plain English for briefings: the rules that turn numbers into words a councillor would use
+(:func:`compare_in_words`: "about a fifth less than England"; :func:`compared_with`, which
+takes the direction from the shared rule :func:`analysis.numbers.compare_with_reference`;
+rounded head counts and money). Figures themselves are written by :mod:`analysis.numbers`
+and small counts are hidden by :mod:`analysis.disclosure`.
 
 Missing values are stated in words (:data:`NOT_AVAILABLE`), never as NaN, None or zero.
 """
@@ -10,16 +11,9 @@ from __future__ import annotations
 
 import math
 
-from analysis.disclosure import (  # noqa: F401  (re-exported for the briefing modules)
-    SUPPRESSED,
-    count_in_words,
-    counts_in_words,
-    suppress_counts,
-    suppression_mask,
-    suppression_note,
-)
+from analysis.numbers import MISSING, compare_with_reference
 
-NOT_AVAILABLE = "not available"
+NOT_AVAILABLE = MISSING
 NO_AREAS = "—"
 
 COUNTRY_LABEL = {"england": "England", "scotland": "Scotland"}
@@ -106,23 +100,27 @@ def compare_in_words(value: float | None, reference: float | None,
     return f"less than a tenth of {reference_label}"
 
 
-def sentence_case(text: str) -> str:
-    """Capitalise the first letter only (``str.capitalize`` would lower "England")."""
-    return text[:1].upper() + text[1:]
+def compared_with(value: float | None, reference: float | None, reference_label: str, *,
+                  lower: float | None = None, upper: float | None = None) -> str:
+    """:func:`compare_in_words`, with its direction decided by the one shared rule
+    (:func:`analysis.numbers.compare_with_reference`: the confidence interval where there is
+    one, else 5%), so that a briefing and the dashboard never disagree about the same number.
 
-
-def format_number(value: float | None, decimals: int = 0, *, signed: bool = False,
-                  missing: str = NOT_AVAILABLE) -> str:
-    """``1234.5`` → ``"1,235"``; a proper minus sign; ``missing`` for None/NaN (never "nan")."""
-    if not _finite(value):
-        return missing
-    number = float(value)  # type: ignore[arg-type]
-    if round(number, decimals) == 0:
-        number = 0.0  # no "−0.0"
-    text = f"{abs(number):,.{decimals}f}"
-    if number < 0:
-        return "\u2212" + text
-    return ("+" + text) if signed and number > 0 else text
+    Where the rule and the ratio's words would differ, the rule wins: a significant
+    difference under 5% reads "slightly more/less than …", a large one whose interval
+    includes the reference reads "not clearly different from …".
+    """
+    words = compare_in_words(value, reference, reference_label)
+    comparison = compare_with_reference(value, reference, lower=lower, upper=upper)
+    if comparison.direction == "unknown" or words.startswith("not comparable"):
+        return words
+    same = words.startswith("about the same")
+    if comparison.direction == "similar":
+        return words if same else f"not clearly different from {reference_label}"
+    if same:
+        return (f"slightly {'more' if comparison.direction == 'higher' else 'less'} than "
+                f"{reference_label}")
+    return words
 
 
 def _round_sig(value: float, figures: int = 2) -> float:

@@ -184,7 +184,6 @@ def briefing_command(
 ) -> None:
     """Plain-English equity briefing (PDF, web page or Word) for an area, or for all areas of
     a level."""
-    from analysis.briefing import build_briefing, render, run_scenario
     from analysis.data import EmptySelectionError, UnknownAreaError, resolve_area
 
     fmt = fmt.lower()
@@ -192,15 +191,34 @@ def briefing_command(
         _fail(f"--format {fmt!r} is not supported; choose one of {', '.join(FORMATS)}")
     if (area is None) == (all_level is None):
         _fail("give either --area CODE or --all LEVEL (not both)")
+    # cheap checks first: a mistyped code or level fails in about a second, before the
+    # briefing room (statistics, charts, WeasyPrint) and any scenario are loaded
+    ref = None
+    if area is not None:
+        try:
+            ref = resolve_area(area)
+        except UnknownAreaError as exc:
+            _fail(str(exc))
+            return
+    level = (all_level or "").lower()
+    if all_level is not None and level not in ALL_LEVELS:
+        _fail(f"--all {all_level!r} is not a level with briefings; choose one of "
+              f"{', '.join(ALL_LEVELS)}")
+    if all_level is not None and out.exists() and not out.is_dir():
+        _fail(f"--out {out} is a file; with --all give a folder")
+    if scenario is not None and not scenario.is_file():
+        _fail(f"scenario {scenario}: the file does not exist")
+
+    from analysis.briefing import build_briefing, render, run_scenario
+
     if scenario is not None:
         try:
             run_scenario(scenario)  # validate and run once, before any area
         except (ValueError, OSError) as exc:
             _fail(f"scenario {scenario}: {exc}")
 
-    if area is not None:
+    if ref is not None:
         try:
-            ref = resolve_area(area)
             briefing = build_briefing(ref.code, scenario_path=scenario,
                                       suppress_below=suppress_below)
         except (UnknownAreaError, EmptySelectionError) as exc:
@@ -212,13 +230,6 @@ def briefing_command(
         typer.echo(f"Wrote {path} ({briefing.area_name}).")
         return
 
-    assert all_level is not None
-    level = all_level.lower()
-    if level not in ALL_LEVELS:
-        _fail(f"--all {all_level!r} is not a level with briefings; choose one of "
-              f"{', '.join(ALL_LEVELS)}")
-    if out.exists() and not out.is_dir():
-        _fail(f"--out {out} is a file; with --all give a folder")
     areas = areas_of_level(level)
     with typer.progressbar(length=len(areas), label=f"Briefings ({level})",
                            show_pos=True, file=None) as bar:

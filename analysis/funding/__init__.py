@@ -1,6 +1,7 @@
 """Funding of general practice: reading NHS England's *NHS Payments to General Practice*
 files year by year, the embedded practice × year table, and payments per weighted patient
-by practice deprivation with confidence intervals.
+by practice deprivation with confidence intervals, and how those figures are read
+(which payments total, groups too small to compare, the gap in words).
 """
 
 import lazy_loader
@@ -15,7 +16,25 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "funding_by_deprivation_all_years",
             "funding_gap",
             "funding_gap_by_year",
+            "funding_inverse_care_test",
             "practice_deprivation",
+        ],
+        "reading": [
+            "DEFAULT_TOTAL",
+            "MIN_GROUP_PRACTICES",
+            "TOTALS",
+            "GapReading",
+            "PaymentTotal",
+            "dispensing_sentence",
+            "display_table",
+            "funding_trend",
+            "gap_in_words",
+            "gap_sentence",
+            "payment_total",
+            "read_gap",
+            "total_covers",
+            "trend_readings",
+            "trend_sentence",
         ],
         "payments": [
             "load_all_payments",

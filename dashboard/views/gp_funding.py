@@ -6,9 +6,29 @@ import altair as alt
 import streamlit as st
 
 from analysis.access import practices_in_area
-from analysis.funding import funding_gap, funding_gap_by_year
-from dashboard.components import chart_with_text, escape
-from dashboard.state import gp_funding_trend
+from analysis.funding import (
+    TOTALS,
+    dispensing_sentence,
+    display_table,
+    funding_trend,
+    gap_sentence,
+    load_gp_payments,
+    load_practice_imd,
+    trend_readings,
+    trend_sentence,
+)
+from dashboard.components import chart_with_text, escape, plain
+
+TOTAL_CHOICES = {"excluding": "Excluding COVID and PCN payments (2014-15 on)",
+                 "including": "Including COVID and PCN payments (2020-21 on)"}
+
+
+@st.cache_data(show_spinner="Working out payments by deprivation…", max_entries=32)
+def _trend(scope: str | None, include_dispensing: bool, total: str):
+    return funding_trend(load_gp_payments(), load_practice_imd(),
+                         practices=practices_in_area(scope),
+                         include_dispensing=include_dispensing, total=total)
+
 
 area = st.session_state["study_area"]
 st.title("GP funding by practice deprivation")
@@ -24,48 +44,59 @@ except ValueError as exc:
     st.warning(f"{escape(exc)} Showing England instead.")
     scope = None
 scope_name = area.name if scope else "England"
-with_dispensing = st.toggle("Include dispensing practices", value=True, key="dispensing",
-                            help="Dispensing practices (mostly rural) are also paid for the "
-                                 "drugs they dispense, which inflates their totals.")
-trend = gp_funding_trend(scope, with_dispensing)
+left, right = st.columns(2)
+with_dispensing = left.toggle("Include dispensing practices", value=True, key="dispensing",
+                              help="Dispensing practices (mostly rural) are also paid for the "
+                                   "drugs they dispense, which inflates their totals.")
+total = right.radio("Payments total", list(TOTAL_CHOICES), format_func=TOTAL_CHOICES.get,
+                    key="gp_total", horizontal=True,
+                    help="NHS England publishes COVID-19 and Primary Care Network payments "
+                         "in separate lines from 2020-21. The Health Equity Evidence Centre's "
+                         "figures include them.")
+trends = {flag: _trend(scope, flag, total) for flag in (True, False)}
+readings = {flag: trend_readings(t, total, flag) for flag, t in trends.items()}
+trend = trends[with_dispensing]
 latest_year = trend["year"].max()
-latest = trend[trend["year"] == latest_year]
-gap = funding_gap(latest.drop(columns=["year", "imd_year"]))
-st.write(
-    f"{escape(scope_name)}, {latest_year}: practices serving the most deprived fifth of "
-    f"patients received **£{gap['most_deprived']:,.2f}** per weighted patient, against "
-    f"**£{gap['least_deprived']:,.2f}** for the least deprived fifth: "
-    f"{'£' + format(abs(gap['gap_gbp']), ',.2f')} "
-    f"({abs(gap['gap_pct']):.1f}%) {'less' if gap['gap_gbp'] < 0 else 'more'}."
-    + ("" if with_dispensing else " Dispensing practices are excluded."))
-st.caption("Quintiles hold about a fifth of England's registered patients each (1 = most "
-           "deprived), by the IMD score of the practice population (IMD 2015 for 2014-15 to "
-           "2018-19, IMD 2019 from 2019-20). Weighted patients adjust list size for age, sex, "
-           "morbidity and rurality (Carr-Hill formula).")
+latest = trend[trend["year"] == latest_year].drop(columns=["year", "imd_year"])
+reading = readings[with_dispensing][-1]
+st.markdown(plain(gap_sentence(reading, scope_name))
+            + ("" if with_dispensing else " Dispensing practices are excluded."))
+caveat = dispensing_sentence(readings[True][-1], readings[False][-1])
+if caveat:
+    st.markdown(plain(caveat))
+st.caption(plain(
+    f"Figures use {TOTALS[total].label}. Quintiles hold about a fifth of England's registered "
+    "patients each (1 = most deprived), by the IMD score of the practice population (IMD 2015 "
+    "for 2014-15 to 2018-19, IMD 2019 from 2019-20). Weighted patients adjust list size for "
+    "age, sex, morbidity and rurality (Carr-Hill formula). A group of fewer than 5 practices "
+    "is too small to compare."))
 
 plot = trend.assign(quintile=trend["quintile"].astype(str))
 lines = alt.Chart(plot).mark_line(point=True).encode(
     x=alt.X("year:O", title="Payment year"),
     y=alt.Y("per_weighted_patient:Q", title="£ per weighted patient",
-            scale=alt.Scale(zero=False)),
+            scale=alt.Scale(zero=False), axis=alt.Axis(format=",.0f")),
     color=alt.Color("quintile:N", title="Quintile (1 = most deprived)",
                     scale=alt.Scale(scheme="viridis")),
     strokeDash=alt.StrokeDash("quintile:N", legend=None),
-    tooltip=["year:O", "quintile:N", alt.Tooltip("per_weighted_patient:Q", format=",.2f"),
-             alt.Tooltip("ci_lower:Q", format=",.2f"), alt.Tooltip("ci_upper:Q", format=",.2f"),
-             "practices:Q"])
+    tooltip=[alt.Tooltip("year:O", title="Year"),
+             alt.Tooltip("quintile:N", title="Quintile"),
+             alt.Tooltip("per_weighted_patient:Q", title="£ per weighted patient",
+                         format=",.2f"),
+             alt.Tooltip("ci_lower:Q", title="95% CI from (£)", format=",.2f"),
+             alt.Tooltip("ci_upper:Q", title="95% CI to (£)", format=",.2f"),
+             alt.Tooltip("practices:Q", title="Practices", format=",")])
 bands = alt.Chart(plot).mark_area(opacity=0.12).encode(
     x="year:O", y="ci_lower:Q", y2="ci_upper:Q", color=alt.Color("quintile:N", legend=None))
-gaps = funding_gap_by_year(trend).set_index("year")["gap_pct"]
 chart_with_text(
     (bands + lines).properties(height=380),
-    reading=(f"The gap between the most and least deprived fifth ranged from "
-             f"{gaps.min():+.1f}% to {gaps.max():+.1f}% between {trend['year'].min()} and "
-             f"{latest_year}."),
+    reading=trend_sentence(readings[with_dispensing]),
     alt_text="Line chart of payments per weighted patient for each deprivation quintile and "
              "year with 95% confidence bands; line style as well as colour tells the quintiles "
              "apart. The table has the same figures.",
     data=trend.drop(columns=["se"], errors="ignore"),
     name=f"GP funding by deprivation {scope_name}", key="gp_trend",
-    vintage="NHS Payments to General Practice 2014-15 to 2022-23; OHID Fingertips 93553")
-st.dataframe(latest.drop(columns=["year"]), hide_index=True)
+    vintage=f"NHS Payments to General Practice {trend['year'].min()} to {latest_year} "
+            f"({TOTALS[total].label}); OHID Fingertips 93553")
+st.subheader(f"{latest_year} by quintile")
+st.dataframe(display_table(latest), hide_index=True)

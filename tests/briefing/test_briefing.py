@@ -20,22 +20,24 @@ import pytest
 from analysis.briefing import (
     BRIEFING_NEED,
     BRIEFING_PROVISION,
-    SUPPRESSED,
     VERDICT_LABEL,
     Briefing,
     build_briefing,
     compare_in_words,
-    count_in_words,
-    counts_in_words,
-    format_number,
     people_in_words,
     render,
-    suppress_counts,
-    suppression_mask,
 )
 from analysis.briefing import assembly as briefing_module
 from analysis.data import UnknownAreaError, default_registry
+from analysis.disclosure import (
+    SUPPRESSED,
+    count_in_words,
+    counts_in_words,
+    suppress_counts,
+    suppression_mask,
+)
 from analysis.explore import area_value, equity_panel, study_area_summary
+from analysis.numbers import format_number, interval_in_words
 
 REPO = Path(__file__).resolve().parents[2]
 AREAS = ("E54000057", "E08000010", "S12000005")
@@ -126,8 +128,7 @@ def test_key_numbers_match_analysis(rendered, code, fmt):
         assert VERDICT_LABEL[panel.test.direction] in text
         assert panel.test.verdict in text  # the dashboard's verdict sentence, with its p
         low, high = panel.test.slope_per_sd_ci
-        assert f"95% CI {format_number(low, 1, signed=True)} to " \
-               f"{format_number(high, 1, signed=True)}" in text
+        assert interval_in_words(low, high, None, 1) in text  # magnitudes, direction in words
         local = area_value("england", code, BRIEFING_PROVISION["england"], registry)
         national = area_value("england", None, BRIEFING_PROVISION["england"], registry)
         assert format_number(local, 0) in text and format_number(national, 0) in text
@@ -348,23 +349,28 @@ def test_suppress_counts_and_words():
     assert counts_in_words([52, 4, 0]) == ["most", "fewer than 5", "none"]
 
 
-def test_briefing_tables_suppress_small_counts_and_footnote_it(built):
+def test_briefing_tables_publish_practice_and_area_counts(built):
+    """Counts of practices and neighbourhoods are not personal data: never hidden."""
     wigan = built["E08000010"]
     funding = next(t for t in wigan.tables if t.key == "gp_funding")
-    practices = [row[1] for row in funding.rows]
-    assert practices[3:] == [SUPPRESSED, SUPPRESSED]  # 5 and 3 practices (5 = complementary)
-    assert "3" not in practices
-    assert funding.suppressed and wigan.footnotes
-    text = pdf_text(render(wigan, "pdf"))
-    assert "small-number suppression, threshold 5" in text
-    assert SUPPRESSED in text
+    assert [row[1] for row in funding.rows] == ["17", "21", "10", "5", "3"]
+    clacks = next(t for t in built["S12000005"].tables if t.key == "deciles")
+    assert SUPPRESSED not in [row[1] for row in clacks.rows]
+    assert not funding.suppressed and not wigan.footnotes
+
+
+def test_briefing_tables_suppress_small_person_counts():
+    from analysis.briefing.content import _Column, _make_table
+
+    table = _make_table("t", "T", [_Column("Group", str, numeric=False),
+                                   _Column("Residents", str, count=True),
+                                   _Column("Share", str, depends_on=1)],
+                        [["a", 120, "60%"], ["b", 3, "2%"], ["c", 77, "38%"]], 5)
+    assert [row[1] for row in table.rows] == ["120", SUPPRESSED, SUPPRESSED]
+    assert table.rows[1][2] == SUPPRESSED and table.suppressed
 
 
 def test_suppression_threshold_is_configurable():
-    b = build_briefing("E08000010", suppress_below=0)
-    funding = next(t for t in b.tables if t.key == "gp_funding")
-    assert SUPPRESSED not in [cell for row in funding.rows for cell in row]
-    assert not b.footnotes
     with pytest.raises(ValueError):
         build_briefing("E08000010", suppress_below=-1)
 
@@ -382,20 +388,26 @@ def test_scenario_section_reports_the_allocation(built):
     assert b.scenario.title == result.scenario.title
     text = " ".join(b.scenario.paragraphs)
     assert "6,463 practices" in text
-    assert format_number(result.before.concentration_index, 3, signed=True) in text
-    assert format_number(result.after.concentration_index, 3, signed=True) in text
-    # Wigan's 56 practices: 52 gain, 4 lose -> the 4 is small and 52 would reveal it
-    assert "Most would gain and fewer than 5 would lose" in text
+    methods = " ".join(b.methods)  # signed statistics go to the methods, words to the text
+    assert format_number(result.before.concentration_index, 3, signed=True) in methods
+    assert format_number(result.after.concentration_index, 3, signed=True) in methods
+    assert "funding goes more to less needy areas now" in text
+    # Wigan's 56 practices: 52 gain, 4 lose; practices are not people, so counts are shown
+    assert "the 56 practices in Wigan" in text and "52 would gain and 4 would lose" in text
     table = next(t for t in b.scenario.tables if t.key == "scenario_areas")
     assert table.header[0] == "Practice" and len(table.rows) == 6
 
 
-def test_scenario_with_few_practices_hides_the_count_in_words():
+def test_scenario_with_few_practices_shows_the_count():
     path = REPO / "data" / "scenarios" / "gp-funding-toward-need.json"
     b = build_briefing("E07000223", scenario_path=path)  # Adur: fewer than 5 practices
     text = " ".join(b.scenario.paragraphs)
-    assert "the practices in Adur (fewer than 5)" in text
-    assert "No practice would gain" in text
+    shown = re.search(r"the ([1-4]) practices in Adur", text)  # a count of practices is shown
+    assert shown
+    moved = re.search(r"(\d+|No practice) would gain and (\d+|no practice) would lose", text)
+    assert moved, text
+    counts = [0 if g.lower() == "no practice" else int(g) for g in moved.groups()]
+    assert sum(counts) <= int(shown.group(1))
     assert not BAD_WORDS.findall(text)
 
 
