@@ -21,6 +21,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "list_areas",
             "load_pack",
             "load_pack_table",
+            "rate_multiplier",
             "resolve_area",
             "select_study_area",
             "small_area_mask",

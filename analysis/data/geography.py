@@ -13,6 +13,7 @@ region, ``S01`` data zone, ``S02`` intermediate zone, ``S12`` council area).
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -242,6 +243,32 @@ def select_study_area(country: str, area_code: str | None, *, geometry: bool = T
     return frame.loc[mask.to_numpy()]
 
 
+_PER = re.compile(r"\bper\s+(?:(\d[\d,]*)\s*(thousand|million)?|(hundred thousand|"
+                  r"thousand|million))\b", re.IGNORECASE)
+_WORD_MULTIPLIERS = {"thousand": 1e3, "hundred thousand": 1e5, "million": 1e6}
+
+
+def rate_multiplier(unit: str | None) -> float:
+    """The multiplier a rate's unit implies: Σnumerator ÷ Σdenominator × this is the rate.
+
+    ``"% of residents"`` → 100; ``"admissions a year per 1,000 residents"`` → 1,000;
+    ``"per 100,000 population"`` → 100,000; ``"per thousand"`` → 1,000; anything else (a
+    plain ratio or proportion) → 1. This is how OHID expresses crude rates and percentages
+    (Fingertips technical guidance, "Rates": rate = O ÷ n × multiplier).
+    """
+    text = (unit or "").strip()
+    match = _PER.search(text)
+    if match:
+        digits, scale_word, word = match.groups()
+        if word:
+            return _WORD_MULTIPLIERS[word.lower()]
+        value = float(digits.replace(",", ""))
+        return value * (_WORD_MULTIPLIERS[scale_word.lower()] if scale_word else 1.0)
+    if text.startswith("%") or re.search(r"\b(percent|per cent|percentage)\b", text, re.I):
+        return 100.0
+    return 1.0
+
+
 def aggregate(
     values: pd.Series,
     country: str,
@@ -249,6 +276,8 @@ def aggregate(
     *,
     how: Aggregation = "population_weighted_mean",
     denominators: pd.Series | None = None,
+    unit: str | None = None,
+    multiplier: float | None = None,
 ) -> pd.DataFrame:
     """Aggregate small-area values to a higher level.
 
@@ -258,7 +287,12 @@ def aggregate(
     * ``population_weighted_mean`` (rates, scores, percentages): Σ(v·p) / Σp with p the
       population denominator of the pack, the usual way to summarise area-level rates
       (e.g. IMD average score of a local authority, MHCLG IoD 2019 technical report §5).
-    * ``ratio``: Σ values / Σ ``denominators`` (numerator/denominator indicators).
+    * ``ratio`` (numerator/denominator indicators; ``values`` are the numerators):
+      Σ numerators / Σ ``denominators`` × ``multiplier``, the multiplier being 100 for a
+      percentage, 1,000 for a rate per 1,000 and so on (from ``unit`` by
+      :func:`rate_multiplier` unless ``multiplier`` is given). This is how OHID aggregates
+      crude rates and proportions (Fingertips technical guidance, "Rates"): the rate of a
+      larger area is its events over its population, never an average of its parts' rates.
 
     Small areas without a value are left out of both numerator and denominator; the result
     reports ``coverage`` (share of the level's population with a value) so that partial
@@ -284,6 +318,7 @@ def aggregate(
             "name": table[level.name_column],
             "population": population,
             "covered": population.where(present, 0.0),
+            "with_value": present.astype(float),
         }
     )
     if how == "sum":
@@ -301,13 +336,19 @@ def aggregate(
     else:
         raise ValueError(f"Unknown aggregation {how!r}")
     grouped = frame.groupby(["code", "name"], sort=False, observed=True)[
-        ["num", "den", "population", "covered"]
+        ["num", "den", "population", "covered", "with_value"]
     ].sum()
     if how == "sum":
-        result = grouped["num"].where(grouped["covered"] > 0)
+        # a count of 0 in an unpopulated zone is a value, not a gap
+        result = grouped["num"].where(grouped["with_value"] > 0)
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             result = (grouped["num"] / grouped["den"]).where(grouped["den"] > 0)
+        if how == "ratio":
+            scale = rate_multiplier(unit) if multiplier is None else float(multiplier)
+            if not np.isfinite(scale) or scale <= 0:
+                raise ValueError(f"multiplier is {multiplier!r}: it must be a positive number")
+            result = result * scale
     out = pd.DataFrame(
         {
             "value": result,

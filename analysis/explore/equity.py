@@ -15,15 +15,20 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import IndicatorMeta, IndicatorRegistry
+from analysis.disclosure import SUPPRESSED, suppression_mask
 from analysis.explore.frames import study_area_frame
+from analysis.numbers import compare_with_reference, format_number, format_quantity
 from analysis.stats import (
     ConcentrationCurve,
     ConcentrationIndexResult,
+    FunnelResult,
     InverseCareResult,
     SlopeIndexResult,
     concentration_curve,
     concentration_index,
+    gap_unit,
     inverse_care_test,
+    quantity_text,
     slope_index,
 )
 
@@ -54,24 +59,98 @@ class EquityPanel:
         return self.test.decile_gradient
 
     def readings(self) -> dict[str, str]:
-        """One plain-English sentence per chart."""
-        gradient = self.gradient
-        first, last = gradient.iloc[0], gradient.iloc[-1]
+        """One plain-English sentence per chart. Gaps are stated in words with their
+        direction; sentences quote observed decile values, and fitted values (the SII and
+        RII) say that they are fitted. The signed statistics are under ``"sii_details"``."""
         unit = self.provision.unit
+        decimals = self.provision.decimals
+        sii = self.sii
         return {
             "verdict": self.test.verdict,
             "scatter": (
                 f"Each dot is a small area; the line is the population-weighted fit. "
                 f"{self.test.verdict}"
             ),
-            "gradient": (
-                f"In deprivation decile {int(first['decile'])} (the most deprived present) "
-                f"the average is {first['provision_per_head']:,.1f} {unit}, against "
-                f"{last['provision_per_head']:,.1f} in decile {int(last['decile'])}."
-            ),
-            "sii": self.sii.reading if self.sii is not None else self.sii_note,
+            "gradient": observed_gradient_sentence(self.gradient, unit, decimals),
+            "sii": (sii.describe(unit, decimals=decimals, what="provision")
+                    if sii is not None else self.sii_note),
+            "rii": sii.rii_words() if sii is not None else self.sii_note,
+            "sii_details": sii.details(unit) if sii is not None else self.sii_note,
             "concentration": self.concentration.reading,
         }
+
+
+    def headline(self) -> dict[str, str]:
+        """Short metric texts for the SII, RII and concentration index, in words with a
+        direction (e.g. SII "12.7 lower" with "FTE GPs per 100,000 patients at the most
+        deprived end than at the least (fitted)"); true minus signs throughout."""
+        ci = self.concentration
+        out = {
+            "concentration": format_number(ci.index, 3, signed=True),
+            "concentration_ci": (f"95% CI {format_number(ci.lower, 3, signed=True)} to "
+                                 f"{format_number(ci.upper, 3, signed=True)}"),
+            "sii": "n/a", "sii_caption": self.sii_note, "rii": "n/a",
+            "rii_caption": self.sii_note,
+        }
+        sii = self.sii
+        if sii is None:
+            return out
+        word = {"most": "higher", "least": "lower", "neither": ""}[sii.higher_end]
+        size = format_number(abs(sii.sii), self.provision.decimals)
+        out["sii"] = f"{size} {word}" if word else "no gap"
+        out["sii_caption"] = (f"{gap_unit(self.provision.unit)} at the most deprived end "
+                              "than at the least (fitted)")
+        most, least = sii.fitted_ends
+        if most > 0 and least > 0:
+            out["rii"] = f"{format_number(max(most, least) / min(most, least), 2)} times"
+        out["rii_caption"] = sii.rii_words()
+        return out
+
+
+def funnel_reading(funnel: FunnelResult) -> str:
+    """One sentence for a funnel plot: how many areas stand out, against which limits."""
+    flags = funnel.flag_counts()
+    high = flags["above 99.8%"] + flags["above 95%"]
+    low = flags["below 99.8%"] + flags["below 95%"]
+    return (f"Against the area's average of {format_number(funnel.target, 2)}, {high:,} of "
+            f"{len(funnel.areas):,} small areas are significantly higher and {low:,} "
+            f"significantly lower (95% and 99.8% {funnel.method}).")
+
+
+def _decile_name(decile: int) -> str:
+    return {1: "the most deprived tenth", 10: "the least deprived tenth"}.get(
+        decile, f"deprivation decile {decile}")
+
+
+def observed_gradient_sentence(gradient: pd.DataFrame, unit: str, decimals: int = 1) -> str:
+    """The observed gap between the most and least deprived deciles present, in words.
+
+    "In the most deprived tenth (decile 1) the observed average is 41.2 FTE GPs per 100,000
+    patients, against 53.9 in the least deprived tenth (decile 10): 12.7 lower." Whether
+    the two differ is decided by :func:`analysis.numbers.compare_with_reference` (the most
+    deprived decile's confidence interval against the least deprived decile's value), the
+    rule the briefings use.
+    """
+    first, last = gradient.iloc[0], gradient.iloc[-1]
+    first_decile, last_decile = int(first["decile"]), int(last["decile"])
+    most, least = float(first["provision_per_head"]), float(last["provision_per_head"])
+    opening = (f"In {_decile_name(first_decile)} (decile {first_decile}) the observed "
+               f"average is {format_quantity(most, unit, decimals)}")
+    if first_decile == last_decile:
+        return f"{opening}; no other decile is present to compare with."
+    comparison = compare_with_reference(most, least, lower=first.get("lower_ci"),
+                                        upper=first.get("upper_ci"))
+    against = (f"against {format_number(least, decimals)} in {_decile_name(last_decile)} "
+               f"(decile {last_decile})")
+    if comparison.direction == "similar":
+        verdict = "no clear difference (the confidence interval includes it)"
+    else:
+        there = ("in the most deprived tenth than in the least"
+                 if (first_decile, last_decile) == (1, 10)
+                 else f"in decile {first_decile} than in decile {last_decile}")
+        verdict = (f"{quantity_text(abs(most - least), unit, decimals)} "
+                   f"{comparison.direction} {there}")
+    return f"{opening}, {against}: {verdict}."
 
 
 def _sii_of_gradient(gradient: pd.DataFrame) -> tuple[SlopeIndexResult | None, str]:
@@ -159,10 +238,14 @@ def funnel_statistic(meta: IndicatorMeta) -> tuple[str, float] | None:
 
 
 def indicator_funnel(country: str, area_code: str | None, indicator_id: str,
-                     registry: IndicatorRegistry):
+                     registry: IndicatorRegistry, *, overdispersion: str = "auto"
+                     ) -> FunnelResult:
     """Funnel plot of an indicator's small areas within a study area (OHID method).
 
     The target is the study area's pooled value; areas with a zero denominator are left out.
+    By default the limits are widened for overdispersion where it is present (Spiegelhalter
+    2005, as OHID applies it): with small areas of ~1,500 people, plain binomial limits
+    flag most areas. ``result.method`` says which limits were drawn.
     """
     from analysis.stats import funnel_plot
 
@@ -178,7 +261,55 @@ def indicator_funnel(country: str, area_code: str | None, indicator_id: str,
     if len(rows) < 3:
         raise ValueError(f"Only {len(rows)} small areas have {meta.title}: too few for a funnel")
     return funnel_plot(rows["numerator"], rows["denominator"], statistic=statistic,
-                       multiplier=multiplier, area=rows.index.to_numpy())
+                       multiplier=multiplier, area=rows.index.to_numpy(),
+                       overdispersion=overdispersion)  # type: ignore[arg-type]
+
+
+def default_funnel_indicator(candidates: list[str], *chosen: str) -> str | None:
+    """The indicator a funnel plot opens on: the first of the chosen (need, provision)
+    indicators that can be funnelled, else ``None`` (never an unrelated one)."""
+    return next((indicator for indicator in chosen if indicator in candidates), None)
+
+
+def denominator_label(meta: IndicatorMeta) -> str:
+    """What a funnel's denominator counts, from the unit: "% of households" → households,
+    "per 1,000 residents" → residents; "people" otherwise."""
+    unit = meta.unit.strip()
+    if " of " in unit:
+        return unit.split(" of ", 1)[1].strip() or "people"
+    words = unit.split()
+    if "per" in words and words.index("per") + 2 < len(words) + 1:
+        tail = words[words.index("per") + 1:]
+        tail = [w for w in tail if not w.replace(",", "").isdigit()]
+        if tail:
+            return " ".join(tail)
+    return "people"
+
+
+FUNNEL_COLUMNS = {
+    "area": "Area code", "numerator": "Numerator", "denominator": "Denominator",
+    "value": "Value", "ci_lower": "95% CI lower", "ci_upper": "95% CI upper",
+    "lower_95": "Lower 95% limit", "upper_95": "Upper 95% limit",
+    "lower_998": "Lower 99.8% limit", "upper_998": "Upper 99.8% limit", "flag": "Flag",
+}
+
+
+def funnel_table(funnel: FunnelResult, threshold: int = 5) -> pd.DataFrame:
+    """The funnel plot's areas as a table to show and download, disclosure-controlled.
+
+    Numerators are counts of people: those from 1 to ``threshold`` − 1 are shown as
+    ``[c]`` (``analysis.disclosure``), with secondary suppression because the study-area
+    total can be worked out from the published target. The value and its confidence
+    interval of a suppressed row are hidden too, since value × denominator would give the
+    count back. Denominators (populations) and the control limits are published figures.
+    """
+    areas = funnel.areas
+    hidden = suppression_mask(areas["numerator"].tolist(), threshold)
+    table = areas.astype({c: object for c in ("numerator", "value", "ci_lower", "ci_upper")})
+    mask = pd.Series(hidden, index=areas.index)
+    for column in ("numerator", "value", "ci_lower", "ci_upper"):
+        table.loc[mask, column] = SUPPRESSED
+    return table.rename(columns=FUNNEL_COLUMNS)
 
 
 LISA_FULL_PERMUTATIONS = 999

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 
 from analysis.data import (
@@ -12,6 +11,7 @@ from analysis.data import (
     IndicatorRegistry,
     aggregate,
     load_pack_table,
+    resolve_area,
     small_area_mask,
     spec_for,
 )
@@ -64,51 +64,78 @@ def area_value(country: str, area_code: str | None, indicator_id: str,
                registry: IndicatorRegistry) -> float:
     """An indicator's value for a whole study area, aggregated as its metadata says.
 
-    Ratio indicators use Σ numerator ÷ Σ denominator (× 100 where the value is a percentage
-    of them); others the population-weighted mean or the sum. Returns NaN for indicators that
-    cannot be aggregated (ranks, deciles) or have no value in the area.
+    Ratio indicators use Σ numerator ÷ Σ denominator × the unit's multiplier (100 for a
+    percentage, 1,000 for a rate per 1,000); others the population-weighted mean or the sum
+    (:func:`analysis.data.aggregate`, the same rule as every level of a map). Returns NaN for
+    indicators that cannot be aggregated (ranks, deciles) or have no value in the area.
     """
     meta = registry.meta(indicator_id)
     if meta.aggregation == "none":
         return math.nan
-    data = registry.get(indicator_id).data.set_index("area_code")
-    mask = small_area_mask(country, area_code)
-    codes = mask.index[mask.to_numpy()]
-    if meta.aggregation == "ratio" and {"numerator", "denominator"} <= set(data.columns):
-        sub = data.reindex(codes)[["numerator", "denominator", "value"]].dropna()
-        if sub.empty or sub["denominator"].sum() <= 0:
-            return math.nan
-        scale = _ratio_scale(data)
-        return float(scale * sub["numerator"].sum() / sub["denominator"].sum())
-    values = data["value"].reindex(codes)
-    if values.isna().all():
+    spec = spec_for(country)
+    if area_code is None:
+        level, code = "country", None
+    else:
+        small_area_mask(country, area_code)  # an unknown code or another country's raises
+        area = resolve_area(area_code)
+        level, code = area.level, area.code
+    out = level_values(country, indicator_id, level, registry)
+    if code is None:
+        row = out
+        if len(out) != 1:
+            raise ValueError(f"{spec.label} has {len(out)} country rows; expected one")
+    else:
+        row = out[out["code"] == code]
+    if row.empty:
         return math.nan
-    if meta.aggregation == "sum":
-        return float(values.sum())
-    population = load_pack_table(country).loc[codes, spec_for(country).population_column]
-    present = values.notna()
-    weights = population[present].astype(float)
-    return float(np.average(values[present], weights=weights)) if weights.sum() > 0 else math.nan
+    value = float(row["value"].iloc[0])
+    return value if math.isfinite(value) else math.nan
 
 
-def _ratio_scale(data: pd.DataFrame) -> float:
-    """100 for percentage indicators stored as value = 100 × numerator ÷ denominator, else 1."""
+def data_multiplier(data: pd.DataFrame) -> float | None:
+    """The power of ten that turns numerator ÷ denominator into the published values.
+
+    Published values are the truth where the metadata's unit text is loose (an analyst's
+    "rate" that is per 1,000); ``None`` when no row has a positive numerator and denominator.
+    """
     sample = data[["numerator", "denominator", "value"]].dropna()
-    sample = sample[sample["denominator"] > 0].head(50)
+    sample = sample[(sample["denominator"] > 0) & (sample["numerator"] > 0)].head(200)
     if sample.empty:
-        return 1.0
-    ratio = (sample["value"] / (sample["numerator"] / sample["denominator"])).median()
-    return 100.0 if abs(ratio - 100) < 1 else 1.0
+        return None
+    ratio = float((sample["value"] / (sample["numerator"] / sample["denominator"])).median())
+    if not math.isfinite(ratio) or ratio <= 0:
+        return None
+    power = 10.0 ** round(math.log10(ratio))
+    return power if abs(ratio / power - 1) < 0.01 else None
 
 
 def level_values(country: str, indicator_id: str, level: str,
                  registry: IndicatorRegistry) -> pd.DataFrame:
-    """An indicator aggregated to every area of ``level`` (code, name, value, population)."""
+    """An indicator aggregated to every area of ``level`` (code, name, value, population,
+    coverage): ratio indicators as Σ numerator ÷ Σ denominator × the unit's multiplier."""
     meta = registry.meta(indicator_id)
     data = registry.get(indicator_id).data.set_index("area_code")
     if meta.aggregation == "ratio" and {"numerator", "denominator"} <= set(data.columns):
-        out = aggregate(data["numerator"], country, level, how="ratio",
-                        denominators=data["denominator"])
-        out["value"] = out["value"] * _ratio_scale(data)
-        return out
+        return aggregate(data["numerator"], country, level, how="ratio",
+                         denominators=data["denominator"], unit=meta.unit,
+                         multiplier=data_multiplier(data))
     return aggregate(data["value"], country, level, how=meta.aggregation)  # type: ignore[arg-type]
+
+
+
+PERSON_UNITS = ("people", "persons", "residents", "patients", "households", "admissions",
+                "deaths", "births", "cases")
+
+
+def person_counts(indicator_id: str, registry: IndicatorRegistry) -> pd.Series | None:
+    """The count of people behind each small area's figure, for disclosure control: the
+    numerator of a ratio indicator, the value of a count of people (unit "people",
+    "residents"...), else ``None`` (scores, distances: nothing to suppress)."""
+    meta = registry.meta(indicator_id)
+    data = registry.get(indicator_id).data.set_index("area_code")
+    if meta.aggregation == "ratio" and "numerator" in data.columns:
+        return data["numerator"].astype(float)
+    unit = meta.unit.strip().lower()
+    if meta.aggregation == "sum" and unit.split(" ")[0] in PERSON_UNITS:
+        return data["value"].astype(float)
+    return None

@@ -24,8 +24,17 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special, stats
 
 from analysis.stats.checks import finite_vector, position_label, reject_where
+from analysis.stats.overdispersion import (
+    METHOD_ADJUSTED,
+    METHOD_PLAIN,
+    Overdispersion,
+    adjusted_limits,
+    estimate,
+    transformed,
+)
 
 Statistic = Literal["proportion", "rate", "ratio"]
+OverdispersionMode = Literal["none", "auto", "adjust"]
 PoissonMethod = Literal["ohid", "byars", "exact"]
 FloatArray = NDArray[np.float64]
 
@@ -71,7 +80,9 @@ class FunnelResult:
     ``lower_998``/``lower_95``/``upper_95``/``upper_998`` (control limits at that area's
     denominator) and ``flag`` (one of :data:`FLAGS`). ``curve`` holds the same limits on a
     smooth grid of denominators for drawing the funnel. All values are in display units
-    (after ``multiplier``); for ratios the denominator is the expected count.
+    (after ``multiplier``); for ratios the denominator is the expected count. ``method``
+    says in words which control limits were drawn; ``dispersion`` holds Spiegelhalter's
+    overdispersion estimate when it was computed.
     """
 
     statistic: Statistic
@@ -79,6 +90,13 @@ class FunnelResult:
     target: float
     areas: pd.DataFrame
     curve: pd.DataFrame
+    method: str = METHOD_PLAIN
+    dispersion: Overdispersion | None = None
+
+    @property
+    def adjusted(self) -> bool:
+        """Whether the control limits were widened for overdispersion."""
+        return self.method == METHOD_ADJUSTED
 
     def flag_counts(self) -> dict[str, int]:
         """Number of areas carrying each flag, in :data:`FLAGS` order."""
@@ -451,6 +469,7 @@ def funnel_plot(
     target: float | None = None,
     area: ArrayLike | None = None,
     curve_points: int = 100,
+    overdispersion: OverdispersionMode = "none",
 ) -> FunnelResult:
     """Funnel-plot values, 95% and 99.8% control limits and an outlier flag for each area.
 
@@ -472,6 +491,12 @@ def funnel_plot(
     ``"within"``, ``"below 95%"``, ``"below 99.8%"`` (see :data:`OHID_SIGNIFICANCE`).
     A point on a limit counts as within.
 
+    ``overdispersion``: ``"none"`` (default) draws the plain binomial/Poisson limits above;
+    ``"auto"`` estimates Spiegelhalter's (2005) dispersion (winsorised z-scores, χ² test)
+    and widens the limits by the additive random-effects variance τ² when overdispersion is
+    present; ``"adjust"`` widens them whenever τ² > 0 (see
+    :mod:`analysis.stats.overdispersion`). Flags follow the limits drawn.
+
     For rates and ratios the flag compares the observed count with the exact Poisson limits,
     i.e. whether the target lies outside the area's exact confidence interval.
     PHEindicatormethods' ``assign_funnel_significance`` uses Byar's interval from 10 events
@@ -487,6 +512,9 @@ def funnel_plot(
     _check_multiplier(scale)
     if curve_points < 2:
         raise ValueError(f"curve_points is {curve_points}: at least 2 points are needed")
+    if overdispersion not in ("none", "auto", "adjust"):
+        raise ValueError(
+            f"overdispersion is {overdispersion!r}: use 'none', 'auto' or 'adjust'")
     events = np.atleast_1d(_counts("numerator", numerator))
     sizes_name = "expected" if statistic == "ratio" else "denominator"
     sizes = np.atleast_1d(_positive(sizes_name, denominator))
@@ -535,6 +563,20 @@ def funnel_plot(
             return ConfidenceInterval(counts.lower / n, counts.upper / n)
 
     observed = events / sizes
+    dispersion = None
+    method = METHOD_PLAIN
+    if overdispersion != "none":
+        kind = "proportion" if statistic == "proportion" else "count"
+        dispersion = estimate(*transformed(events, sizes, comparator, kind))
+        widen = dispersion.present if overdispersion == "auto" else True
+        if widen and dispersion.tau2 > 0:
+            method = METHOD_ADJUSTED
+            tau2 = dispersion.tau2
+
+            def limits(n: FloatArray, level: float) -> ConfidenceInterval:
+                return ConfidenceInterval(*adjusted_limits(n, comparator, kind, tau2,
+                                                           _z(level)))
+
     low_level, high_level = FUNNEL_LEVELS
     limits_95 = limits(sizes, low_level)
     limits_998 = limits(sizes, high_level)
@@ -572,4 +614,6 @@ def funnel_plot(
         target=comparator * scale,
         areas=areas,
         curve=curve,
+        method=method,
+        dispersion=dispersion,
     )

@@ -64,9 +64,15 @@ def _z(confidence: float) -> float:
 
 
 def _fmt(number: float) -> str:
-    """A number rounded for prose: about three significant figures, no scientific notation."""
+    """A number rounded for prose: about three significant figures, no scientific notation,
+    a true minus sign (U+2212) and never "−0"."""
     if not math.isfinite(number):
         return str(number)
+    text = _fmt_magnitude(abs(number))
+    return f"\u2212{text}" if number < 0 and text.strip("0.,") else text
+
+
+def _fmt_magnitude(number: float) -> str:
     magnitude = abs(number)
     if magnitude >= 1000:
         return f"{number:,.0f}"
@@ -83,3 +89,35 @@ def _fmt(number: float) -> str:
 
 def _interval(lower: float, upper: float, confidence: float) -> str:
     return f"{confidence * 100:g}% CI {_fmt(lower)} to {_fmt(upper)}"
+
+
+_POINT_UNITS = ("score", "ratio", "index", "rank", "standardised", "proportion", "decile")
+
+
+def gap_unit(unit: str | None) -> str:
+    """How a difference between two values of ``unit`` is named in a sentence.
+
+    A difference of percentages is in *percentage points*; of scores, standardised ratios
+    and indices in *points*; anything else keeps its unit ("FTE GPs per 100,000 patients").
+    (GSS guidance, "Writing about statistics": say percentage points for differences of
+    percentages.)
+    """
+    text = (unit or "").strip()
+    lowered = text.lower()
+    if not text:
+        return ""
+    if lowered.startswith("%") or lowered.startswith("percent"):
+        return "percentage points"
+    if any(word in lowered for word in _POINT_UNITS):
+        return "points"
+    return text
+
+
+def quantity_text(value: float, unit: str | None, decimals: int | None = None) -> str:
+    """``value`` (a magnitude) with its unit for prose, e.g. ``148 points``, ``12.7 FTE GPs
+    per 100,000 patients``; three significant figures unless ``decimals`` is given."""
+    from analysis.numbers import format_number
+
+    number = _fmt(value) if decimals is None else format_number(value, decimals)
+    name = gap_unit(unit)
+    return f"{number} {name}".strip()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -26,7 +26,7 @@ from analysis.stats.checks import (
     _require,
     _same_length,
 )
-from analysis.stats.measure import _fmt, _interval
+from analysis.stats.measure import _fmt, quantity_text
 
 __all__ = ["SlopeIndexResult", "ValueType", "slope_index"]
 
@@ -61,6 +61,123 @@ class SlopeIndexResult:
     multiplier: float
     repetitions: int
     reading: str
+
+    # -- words: a gap is stated with its direction, the signed statistic kept for methods --
+
+    @property
+    def _raw_gap(self) -> float:
+        """Fitted least minus most deprived end, in display units but unflipped."""
+        return self.sii / self.multiplier * abs(self.multiplier)
+
+    @property
+    def higher_end(self) -> Literal["most", "least", "neither"]:
+        """Which end of the deprivation scale the fitted line is higher at."""
+        gap = self._raw_gap
+        return "least" if gap > 0 else "most" if gap < 0 else "neither"
+
+    @property
+    def fitted_ends(self) -> tuple[float, float]:
+        """Fitted values at the most and the least deprived ends (relative rank 0 and 1),
+        in display units. These are ends of a fitted line, not observed values."""
+        most = self.intercept if self.transform else self.intercept * abs(self.multiplier)
+        return most, most + self._raw_gap
+
+    def gap_limits(self) -> tuple[float, float]:
+        """Confidence limits of the gap in the direction :meth:`describe` states it (higher
+        end minus lower end); the first limit is negative when the interval includes no gap.
+        Only the first confidence level is used."""
+        low, high = _first(self.sii_lower), _first(self.sii_upper)
+        sign = 1.0 if self.multiplier > 0 else -1.0
+        low_raw, high_raw = sorted((low * sign, high * sign))
+        if self.higher_end == "most":
+            return -high_raw, -low_raw
+        return low_raw, high_raw
+
+    def describe(self, unit: str | None = None, *, decimals: int | None = None,
+                 what: str = "the value") -> str:
+        """The fitted gap in words with its direction, e.g. "Fitted across the deprivation
+        scale, the value is 148 points higher at the most deprived end than at the least
+        deprived end (95% CI 120 to 170)". The signed SII is in :meth:`details`."""
+        level = _first(self.confidence)
+        low, high = self.gap_limits()
+        size = abs(self._raw_gap)
+        places = (_decimals_for(max(size, abs(low), abs(high))) if decimals is None
+                  else decimals)
+
+        def amount(value: float) -> str:
+            return quantity_text(abs(value), unit, places)
+
+        if self.higher_end == "neither":
+            return (f"Fitted across the deprivation scale, {what} is the same at both ends "
+                    f"({level:.0%} CI {amount(low)} either way).")
+        other = "least" if self.higher_end == "most" else "most"
+        if low > 0:
+            interval = f"{level:.0%} CI {_number(low, places)} to {_number(high, places)}"
+        else:
+            interval = (f"{level:.0%} CI from {amount(low)} higher at the {other} deprived end "
+                        f"to {amount(high)} higher at the {self.higher_end}: compatible with "
+                        "no gap")
+        return (f"Fitted across the deprivation scale, {what} is {amount(size)} higher at the "
+                f"{self.higher_end} deprived end than at the {other} deprived end "
+                f"({interval}).")
+
+    def rii_words(self) -> str:
+        """The relative index in words: how many times the fitted value at one end is that
+        at the other (the RII itself is least ÷ most deprived end)."""
+        most, least = self.fitted_ends
+        if not (math.isfinite(most) and math.isfinite(least)) or most <= 0 or least <= 0:
+            return ("The relative index is not meaningful here: the fitted line reaches zero "
+                    "or below.")
+        if self.higher_end == "neither":
+            return "The fitted value is the same at both ends (relative index 1)."
+        high, low = (most, least) if self.higher_end == "most" else (least, most)
+        other = "least" if self.higher_end == "most" else "most"
+        return (f"At the {self.higher_end} deprived end the fitted value is "
+                f"{_fmt(high / low)} times that at the {other} deprived end.")
+
+    def details(self, unit: str | None = None) -> str:
+        """The signed statistics for a methods box, with the sign convention spelled out."""
+        level = _first(self.confidence)
+        low, high = _first(self.sii_lower), _first(self.sii_upper)
+        places = _decimals_for(max(abs(self.sii), abs(low), abs(high)))
+        suffix = f" {unit}" if unit else ""
+        return (
+            f"Slope index of inequality (SII) {_signed(self.sii, places)}{suffix} "
+            f"({level:.0%} CI {_signed(low, places)} to {_signed(high, places)}): the fitted "
+            "value at the least deprived end minus that at the most deprived end, so a "
+            "negative SII means higher at the most deprived end. Relative index of inequality "
+            f"(RII) {_signed(self.rii, 2)} ({level:.0%} CI {_signed(_first(self.rii_lower), 2)}"
+            f" to {_signed(_first(self.rii_upper), 2)}): least ÷ most deprived end of the "
+            "fitted line. Population-weighted least squares across deprivation groups (OHID "
+            f"phe_sii method), limits from {self.repetitions:,} simulations.")
+
+
+def _first(value: float | tuple[float, ...]) -> float:
+    return float(value[0]) if isinstance(value, tuple) else float(value)
+
+
+def _number(value: float, decimals: int) -> str:
+    from analysis.numbers import format_number
+
+    return format_number(value, decimals)
+
+
+def _decimals_for(size: float) -> int:
+    """Decimal places giving about three significant figures for a gap of ``size``."""
+    if not math.isfinite(size) or size >= 100:
+        return 0
+    if size >= 10:
+        return 1
+    if size >= 1:
+        return 2
+    return min(6, 2 - math.floor(math.log10(size))) if size > 0 else 2
+
+
+def _signed(value: float, decimals: int) -> str:
+    """A statistic with a true minus sign (U+2212) when negative, never "−0"."""
+    from analysis.numbers import format_number
+
+    return format_number(value, decimals)
 
 
 def _logit(p: FloatArray) -> FloatArray:
@@ -342,22 +459,7 @@ def slope_index(
             sii_lower.append(float(gap_limits[low] * multiplier))
             sii_upper.append(float(gap_limits[high] * multiplier))
 
-    raw_gap = float(sii) / multiplier
-    where = "least" if raw_gap > 0 else "most"
-    first_level = levels[0]
-    reading = (
-        f"Across the deprivation gradient the fitted value is {_fmt(abs(float(sii)))} higher at "
-        f"the {where} deprived end (SII {_fmt(float(sii))}, "
-        f"{_interval(sii_lower[0], sii_upper[0], first_level)}); "
-        f"relative index {_fmt(float(rii))}."
-    )
-    if raw_gap == 0:
-        reading = (
-            f"The fitted value is the same at both ends of the deprivation gradient (SII 0, "
-            f"{_interval(sii_lower[0], sii_upper[0], first_level)})."
-        )
-
-    return SlopeIndexResult(
+    result = SlopeIndexResult(
         sii=float(sii),
         sii_lower=_shape_limits(sii_lower, several_levels),
         sii_upper=_shape_limits(sii_upper, several_levels),
@@ -370,5 +472,6 @@ def slope_index(
         transform=bool(transform),
         multiplier=multiplier,
         repetitions=repetitions,
-        reading=reading,
+        reading="",
     )
+    return replace(result, reading=f"{result.describe()} {result.rii_words()}")

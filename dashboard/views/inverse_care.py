@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-import html
+import textwrap
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.explore import Legend, build_layer, fitted_band, funnel_statistic
+from analysis.explore import (
+    build_layer,
+    cluster_legend,
+    default_funnel_indicator,
+    denominator_label,
+    fitted_band,
+    funnel_reading,
+    funnel_statistic,
+    funnel_table,
+)
+from analysis.numbers import format_number, format_quantity
 from analysis.stats import CLUSTER_LABELS
-from dashboard.components import chart_with_text, deck_map, legend_html, polygon_layer
+from dashboard.components import chart_with_text, deck_map, legend_html, plain, polygon_layer
 from dashboard.state import (
     choices,
     clusters_of,
@@ -23,14 +33,11 @@ from dashboard.state import (
 )
 
 MAX_POINTS = 5_000  # above this the scatter becomes a density grid (browser stays quick)
-CLUSTER_COLOURS = {
-    "High need, low provision": (190, 60, 143),
-    "High need, high provision": (59, 73, 148),
-    "Low need, low provision": (223, 176, 214),
-    "Low need, high provision": (108, 131, 181),
-    "Not significant": (235, 235, 235),
-    "No neighbours (island)": (160, 160, 160),
-}
+
+
+def lines(text: str, width: int = 42) -> list[str]:
+    """A chart or axis title as short lines, so Vega-Lite never cuts it off."""
+    return textwrap.wrap(text, width) or [text]
 
 area = st.session_state["study_area"]
 st.title(f"Inverse care law: {area.name}")
@@ -41,7 +48,7 @@ provision_ids = [i for i, m in metas.items()
                  if m.kind == "provision" and m.polarity != "higher_is_worse"]
 if not provision_ids:
     st.warning("The embedded data have no small-area provision indicator for "
-               f"{html.escape(area.name)} yet, so the inverse care law can't be tested here. "
+               f"{plain(area.name)} yet, so the inverse care law can't be tested here. "
                "An analyst can add one on the data pages (see docs/adding-indicators.md).")
     st.stop()
 
@@ -62,36 +69,36 @@ test = panel.test
 low, high = test.slope_per_sd_ci
 st.subheader("Verdict")
 st.info(f"**{test.verdict}** For each standard deviation of higher {need.title.lower()}, "
-        f"{provision.title} changes by {test.slope_per_sd:+,.2f} {provision.unit} "
-        f"(95% CI {low:+,.2f} to {high:+,.2f}); {test.n:,} small areas, R² "
-        f"{test.r_squared:.3f}.")
+        f"{provision.title} changes by "
+        f"{format_quantity(test.slope_per_sd, provision.unit, 2, signed=True)} (95% CI "
+        f"{format_number(low, 2, signed=True)} to {format_number(high, 2, signed=True)}); "
+        f"{test.n:,} small areas, R² {test.r_squared:.3f}.")
 m1, m2, m3 = st.columns(3)
-if panel.sii is not None:
-    m1.metric("Slope index of inequality (SII)", f"{panel.sii.sii:,.2f}",
-              help="Gap in provision between the most and least deprived ends of the "
-                   "national deprivation scale, fitted across deciles (OHID method). "
-                   f"95% CI {panel.sii.sii_lower:,.2f} to {panel.sii.sii_upper:,.2f}.")
-    m1.caption(f"95% CI {panel.sii.sii_lower:,.2f} to {panel.sii.sii_upper:,.2f} "
-               f"{html.escape(provision.unit)}")
-    m2.metric("Relative index of inequality (RII)", f"{panel.sii.rii:,.2f}",
-              help="Least deprived end ÷ most deprived end of the fitted line.")
-    m2.caption(f"95% CI {panel.sii.rii_lower:,.2f} to {panel.sii.rii_upper:,.2f}")
-else:
-    m1.metric("Slope index of inequality (SII)", "n/a", help=panel.sii_note)
-    m1.caption(panel.sii_note)
-ci = panel.concentration
-m3.metric("Concentration index", f"{ci.index:+.3f}",
+# gaps in words with a direction; the signed statistics are in the methods box below
+shown = panel.headline()
+m1.metric("Slope index of inequality (SII)", shown["sii"],
+          help="Fitted gap in provision between the most and the least deprived ends of the "
+               "national deprivation scale, across deciles (OHID method).")
+m1.caption(shown["sii_caption"])
+m2.metric("Relative index of inequality (RII)", shown["rii"],
+          help="Fitted value at the most deprived end as a multiple of that at the least "
+               "deprived end.")
+m2.caption(shown["rii_caption"])
+m3.metric("Concentration index", shown["concentration"],
           help="Below 0: provision concentrated among the more deprived (pro-need); above 0: "
                "among the less deprived (inverse care).")
-m3.caption(f"95% CI {ci.lower:+.3f} to {ci.upper:+.3f}")
-st.markdown(f"**Reading:** {html.escape(readings['sii'])}")
+m3.caption(shown["concentration_ci"])
+st.markdown(f"**Reading:** {plain(readings['sii'])} {plain(readings['rii'])}")
+with st.expander("Methods and signed statistics"):
+    st.caption(readings["sii_details"])
+    st.caption(panel.concentration.reading)
 
 # -- scatter with fit ---------------------------------------------------------------------
 st.subheader("Provision against need")
 points = panel.frame.dropna(subset=["need", "provision"])
 band = fitted_band(panel)
-x = alt.X("need:Q", title=f"{need.title} ({need.unit})")
-y = alt.Y("provision:Q", title=f"{provision.title} ({provision.unit})")
+x = alt.X("need:Q", title=lines(f"{need.title} ({need.unit})", 60))
+y = alt.Y("provision:Q", title=lines(f"{provision.title} ({provision.unit})"))
 if len(points) > MAX_POINTS:
     base = alt.Chart(points[["need", "provision"]]).mark_rect().encode(
         x=alt.X("need:Q", bin=alt.Bin(maxbins=60), title=x.title),
@@ -112,23 +119,29 @@ chart_with_text(
     (base + fit).properties(height=380), reading=readings["scatter"],
     alt_text=(f"Chart of {provision.title} against {need.title} as {shown}, with the "
               f"population-weighted straight-line fit and its 95% confidence band; slope "
-              f"{test.slope:+.3g} per unit of need."),
+              f"{f'{test.slope:+.3g}'.replace('-', chr(0x2212))} per unit of need."),
     data=points[["code", "name", "population", "deprivation_decile", "need", "provision"]],
     name=f"{area.name} provision vs need", key="scatter", vintage=vintage)
 
 # -- deprivation gradient -----------------------------------------------------------------
 st.subheader("By national deprivation decile")
 gradient = panel.gradient
-bars = alt.Chart(gradient).mark_bar(color="#3e4989").encode(
-    x=alt.X("decile:O", title="Deprivation decile (1 = most deprived)"),
-    y=alt.Y("provision_per_head:Q", title=f"{provision.title} ({provision.unit})"),
+# bars as quantitative rectangles: they fill the plot's width at any container size
+drawn = gradient.assign(left=gradient["decile"] - 0.4, right=gradient["decile"] + 0.4)
+decile_axis = alt.Axis(values=list(range(1, 11)), format="d", grid=False)
+bars = alt.Chart(drawn).mark_rect(color="#3e4989").encode(
+    x=alt.X("left:Q", title="Deprivation decile (1 = most deprived)", axis=decile_axis,
+            scale=alt.Scale(domain=[0.5, 10.5], nice=False)),
+    x2="right:Q",
+    y=alt.Y("provision_per_head:Q",
+            title=lines(f"{provision.title} ({provision.unit}), observed")),
     tooltip=["decile:O", "areas:Q", alt.Tooltip("population:Q", format=",.0f"),
              alt.Tooltip("provision_per_head:Q", format=",.2f"),
              alt.Tooltip("lower_ci:Q", format=",.2f"), alt.Tooltip("upper_ci:Q", format=",.2f")])
-errors = alt.Chart(gradient).mark_errorbar(color="black").encode(
-    x="decile:O", y=alt.Y("lower_ci:Q", title=""), y2="upper_ci:Q")
+errors = alt.Chart(drawn).mark_rule(color="black", strokeWidth=1.5).encode(
+    x="decile:Q", y="lower_ci:Q", y2="upper_ci:Q")
 chart_with_text(
-    (bars + errors).properties(height=300), reading=readings["gradient"],
+    (bars + errors).properties(height=300, width="container"), reading=readings["gradient"],
     alt_text="Bar chart of population-weighted provision per deprivation decile with 95% "
              "confidence intervals; the table below the chart has the same figures.",
     data=gradient, name=f"{area.name} provision by deprivation decile", key="gradient",
@@ -163,8 +176,7 @@ if st.toggle("Find clusters (bivariate local Moran's I)", key="lisa_on",
     shapes = study_area_shapes(area.country, area.code).loc[clusters.index]
     labels = clusters["cluster"].astype(str)
     counts = labels.value_counts()
-    legend = Legend(tuple(f"{label} ({counts.get(label, 0):,})" for label in CLUSTER_LABELS),
-                    tuple(CLUSTER_COLOURS[label] for label in CLUSTER_LABELS))
+    legend = cluster_legend(CLUSTER_LABELS, counts)
     attributes = pd.DataFrame({
         "c": shapes.index.astype(str), "n": shapes.iloc[:, 1].astype(str), "l": labels,
         "k": labels.map({label: i for i, label in enumerate(CLUSTER_LABELS)}).fillna(-1)
@@ -189,9 +201,20 @@ else:
 # -- funnel plot --------------------------------------------------------------------------
 st.subheader("Funnel plot: which small areas stand out?")
 funnel_ids = [i for i, m in metas.items() if funnel_statistic(m) is not None]
-if funnel_ids:
-    funnel_id = url_select("Indicator for the funnel plot", funnel_ids, "funnel",
-                           funnel_ids[0], format_func=titles.get)
+chosen = default_funnel_indicator(funnel_ids, need_id, provision_id)
+if st.session_state.get("funnel_for") not in (None, (need_id, provision_id)):
+    st.session_state.pop("funnel", None)  # a new need/provision pair: follow it
+    st.session_state.pop("keep_funnel", None)
+    st.query_params.pop("funnel", None)
+st.session_state["funnel_for"] = (need_id, provision_id)
+if chosen is None:
+    st.caption(f"{plain(need.title)} and {plain(provision.title)} have no "
+               "numerator and denominator, so they have no funnel plot; choose an indicator "
+               "that has.")
+options = [""] + funnel_ids if chosen is None else funnel_ids
+funnel_id = url_select("Indicator for the funnel plot", options, "funnel", chosen or "",
+                       format_func=lambda i: titles.get(i, "Choose an indicator…"))
+if funnel_id:
     try:
         funnel = funnel_of(area.country, area.code, funnel_id)
     except ValueError as exc:
@@ -199,24 +222,26 @@ if funnel_ids:
     else:
         fmeta = metas[funnel_id]
         limits = funnel.curve.melt(id_vars="denominator", var_name="limit", value_name="value")
-        dots = alt.Chart(funnel.areas).mark_circle(size=28).encode(
-            x=alt.X("denominator:Q", title="Denominator (people)"),
-            y=alt.Y("value:Q", title=f"{fmeta.title} ({fmeta.unit})"),
+        table = funnel_table(funnel)
+        dots = alt.Chart(funnel.areas.assign(shown=table["Value"].astype(str))).mark_circle(
+            size=28).encode(
+            x=alt.X("denominator:Q", title=f"Denominator ({denominator_label(fmeta)})"),
+            y=alt.Y("value:Q", title=lines(f"{fmeta.title} ({fmeta.unit})")),
             color=alt.Color("flag:N", scale=alt.Scale(
                 domain=["above 99.8%", "above 95%", "within", "below 95%", "below 99.8%"],
                 range=["#8c1a6a", "#be3c8f", "#9a9a9a", "#6c83b5", "#3b4994"])),
             shape=alt.Shape("flag:N"),
-            tooltip=["area:N", alt.Tooltip("value:Q", format=",.2f"), "flag:N"])
-        lines = alt.Chart(limits).mark_line(strokeDash=[3, 3], color="black").encode(
+            tooltip=["area:N", alt.Tooltip("shown:N", title="value"), "flag:N"])
+        lines_ = alt.Chart(limits).mark_line(strokeDash=[3, 3], color="black").encode(
             x="denominator:Q", y="value:Q", detail="limit:N")
-        flags = funnel.flag_counts()
         chart_with_text(
-            (lines + dots).properties(height=320),
-            reading=(f"Against the area's average of {funnel.target:,.2f}, "
-                     f"{flags['above 99.8%'] + flags['above 95%']:,} small areas are "
-                     f"significantly higher and {flags['below 99.8%'] + flags['below 95%']:,} "
-                     "significantly lower (95% and 99.8% control limits)."),
+            (lines_ + dots).properties(height=320), reading=funnel_reading(funnel),
             alt_text="Funnel plot: each area's value against its size with 95% and 99.8% "
                      "control limits; colour and shape both show the flag.",
-            data=funnel.areas, name=f"{area.name} funnel {fmeta.title}", key="funnel",
+            data=table, name=f"{area.name} funnel {fmeta.title}", key="funnel",
+            person_counts=("Numerator",), derived=("Value", "95% CI lower", "95% CI upper"),
             vintage=f"{fmeta.title}: {fmeta.period}")
+        if funnel.dispersion is not None:
+            st.caption(funnel.dispersion.sentence())
+        st.caption("Numerators from 1 to 4 (and one more where a total would reveal them) "
+                   "are shown as [c] in the table and downloads, with the value they give.")

@@ -9,12 +9,20 @@ import pydeck as pdk
 import streamlit as st
 
 from analysis.access import load_gp_practices, load_stroke_units
-from analysis.explore import SCHEMES, bivariate_layer, choropleth_layer, service_points
+from analysis.explore import (
+    SCHEMES,
+    bivariate_layer,
+    choropleth_layer,
+    person_counts,
+    service_points,
+    suppress_small_counts,
+)
 from dashboard.components import (
     bivariate_legend_html,
     deck_map,
     geojson_download,
     legend_html,
+    plain_caption,
     polygon_layer,
     selected_code,
     table_downloads,
@@ -24,6 +32,7 @@ from dashboard.state import (
     area_frame,
     choices,
     need_provision_pickers,
+    session_registry,
     study_area_shapes,
     url_select,
 )
@@ -52,17 +61,20 @@ if mode == "single":
     meta = metas[indicator_id]
     frame = area_frame(area.country, area.code, (indicator_id,))
     shapes = study_area_shapes(area.country, area.code)
+    counts = person_counts(indicator_id, session_registry())
     layer = choropleth_layer(
         shapes, frame[indicator_id], title=meta.title, unit=meta.unit,
         higher_is_worse=meta.polarity != "higher_is_better", scheme=scheme, classes=classes,
-        decimals=meta.decimals,
+        decimals=meta.decimals, person_counts=counts,
         extra={"d": frame["deprivation_decile"].astype("string").fillna("no data")})
-    tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{html.escape(meta.title)}: {{v}} "
-               f"{html.escape(meta.unit)}<br/>Deprivation decile: {{d}}" if layer.detailed else
-               f"<b>{layer.code_field}</b><br/>{html.escape(meta.title)}: {{v}} "
-               f"{html.escape(meta.unit)}")
-    st.caption(html.escape(meta.description))
-    table = frame[["code", "name", "population", "deprivation_decile", indicator_id]]
+    # the value text carries its unit (once): "IMD 2025 score: 11.6", "Disabled: 18.3%"
+    tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{html.escape(meta.title)}: {{v}}<br/>"
+               "Deprivation decile: {d}" if layer.detailed else
+               f"<b>{layer.code_field}</b><br/>{html.escape(meta.title)}: {{v}}")
+    plain_caption(meta.description)
+    table = suppress_small_counts(
+        frame[["code", "name", "population", "deprivation_decile", indicator_id]],
+        indicator_id, counts)
     vintage = f"{meta.title}: {meta.period} ({meta.source})"
 else:
     need_id, provision_id = need_provision_pickers(area.country, need_ids, provision_ids,

@@ -8,7 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from analysis.explore import area_value
-from dashboard.components import deck_map, legend_html, polygon_layer
+from analysis.numbers import (
+    compare_with_reference,
+    format_number,
+    format_percent,
+    format_quantity,
+)
+from dashboard.components import deck_map, legend_html, plain, polygon_layer
 from dashboard.state import (
     DEFAULT_NEED,
     DEFAULT_PROVISION,
@@ -25,14 +31,16 @@ st.title(summary.name)
 st.write(summary.sentence())
 
 provision_id = DEFAULT_PROVISION.get(area.country)
-c1, c2, c3, c4 = st.columns(4)
+# two metrics a row: labels stay whole ("In the most deprived 20% natio…" was cut off)
+c1, c2 = st.columns(2)
+c3, c4 = st.columns(2)
 c1.metric("Population", f"{summary.population:,}")
+gap = summary.pct_most_deprived_quintile - summary.national_pct_most_deprived_quintile
 c2.metric(
-    f"In the most deprived 20% nationally ({summary.deprivation_index})",
-    f"{summary.pct_most_deprived_quintile:.1f}%",
-    delta=f"{summary.pct_most_deprived_quintile - summary.national_pct_most_deprived_quintile:+.1f}"
-    " points vs national",
-    delta_color="off",
+    f"In the most deprived 20% ({summary.deprivation_index})",
+    format_percent(summary.pct_most_deprived_quintile),
+    delta=f"{format_number(gap, 1, signed=True)} points vs national",
+    delta_color="off", delta_arrow="off",
     help="Share of residents living in small areas in national deprivation deciles 1–2 "
          "(NHS England's Core20 definition).",
 )
@@ -41,11 +49,20 @@ if provision_id:
     meta = registry.meta(provision_id)
     local = area_value(area.country, area.code, provision_id, registry)
     national = area_value(area.country, None, provision_id, registry)
-    c3.metric(f"{meta.title} ({meta.unit})", f"{local:,.{meta.decimals}f}",
-              delta=f"{100 * (local / national - 1):+.1f}% vs national "
-                    f"{national:,.{meta.decimals}f}" if not math.isnan(local) else None,
-              delta_color="normal" if meta.polarity == "higher_is_better" else "inverse",
-              help=meta.description)
+    # one rule with the briefing: higher/lower/similar by compare_with_reference
+    comparison = compare_with_reference(local, national)
+    better = comparison.better(meta.polarity)
+    change = 100 * (local / national - 1) if national else math.nan
+    c3.metric(
+        meta.title, format_number(local, meta.decimals),
+        delta=(f"{format_percent(change, signed=True)} vs national "
+               f"{format_number(national, meta.decimals)} ({comparison.direction})"
+               if not math.isnan(local) else None),
+        delta_color={True: "green", False: "red", None: "gray"}[better],
+        delta_arrow={"higher": "up", "lower": "down"}.get(comparison.direction, "off"),
+        help=f"{meta.unit}. {meta.description} Compared with national by the "
+             f"{comparison.rule} rule that the briefings use.")
+    c3.caption(plain(meta.unit))
     panel = panel_of(area.country, area.code, DEFAULT_NEED[area.country], provision_id)
     direction = {"inverse_care": "Inverse care", "pro_need": "Follows need",
                  "no_clear_relationship": "No clear pattern"}[panel.test.direction]
@@ -55,8 +72,10 @@ if provision_id:
     low, high = panel.test.slope_per_sd_ci
     st.info(
         f"**Verdict:** {panel.test.verdict} For each standard deviation of higher need, "
-        f"{meta.title} changes by {panel.test.slope_per_sd:+,.1f} {meta.unit} "
-        f"(95% CI {low:+,.1f} to {high:+,.1f}), across {panel.test.n:,} small areas."
+        f"{meta.title} changes by "
+        f"{format_quantity(panel.test.slope_per_sd, meta.unit, 1, signed=True)} (95% CI "
+        f"{format_number(low, 1, signed=True)} to {format_number(high, 1, signed=True)}), "
+        f"across {panel.test.n:,} small areas."
     )
 else:
     c3.metric("Provision per head", "not available",

@@ -83,7 +83,7 @@ def test_map_classification_and_indicator_choice():
 def test_inverse_care_page(area):
     # IoD 2025 GPs per 100,000 patients: fewer GPs where the IMD score is higher (real data)
     at = open_page("inverse_care", area, need="imd2025_score",
-                   prov="iod2025_gps_per_100k_patients")
+                   prov="iod2025_gps_per_100k_patients", funnel="census2021_disabled_pct")
     text = texts(at)
     assert "Reading:" in text and "Text alternative:" in text
     labels = {m.label for m in at.metric}
@@ -142,11 +142,12 @@ def test_chart_images_render():
 def test_allocation_page_default_gp_scenario():
     at = open_page("allocation", "E54000057")
     labels = {m.label for m in at.metric}
-    assert {"Budget", "Winners / losers", "Concentration index vs need",
+    assert {"Budget", "Gain / lose", "Concentration index vs need",
             "Fair-share shortfall"} <= labels
-    winners = next(m for m in at.metric if m.label == "Winners / losers").value
-    assert winners == "3,872 / 2,586"
-    assert "Equity before → after" in texts(at)
+    # the study area applies: Greater Manchester's practices, toward target
+    winners = next(m for m in at.metric if m.label == "Gain / lose").value
+    assert winners == "247 / 157"
+    assert "Fitted across deprivation deciles" in texts(at)  # the equity reading
     names = [b.label for b in at.get("download_button")]
     assert "Download scenario JSON" in names
 
