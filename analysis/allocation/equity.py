@@ -9,7 +9,13 @@
   standard errors between areas (seeded simulation); positive = more at the least deprived end;
 * fair-share shortfall, :func:`analysis.stats.fair_share` with need as above, and the
   share of the most deprived quintile's population living in areas below fair share
-  (:func:`analysis.stats.fair_share_by_quintile`).
+  (:func:`analysis.stats.fair_share_by_quintile`). This *fair share* is need alone
+  (``B need_i / sum need``); the scenario's *target* gives ``alpha`` of the budget per head, so
+  for deprived areas it lies below the fair share, and an area above both that moves down to its
+  target can cross below its fair share: this share can rise after a move toward the target;
+* so the share of the most deprived quintile's population living in areas below their *target*
+  is reported too (``most_deprived_quintile_below_target``). Under the toward-target rule it
+  cannot rise: an area below its target stays at or below it, and one above stays at or above.
 
 The deprivation scores, deciles and quintiles come from :mod:`analysis.allocation.inputs`.
 """
@@ -50,7 +56,8 @@ class EquityMetrics:
     ``fair_share_shortfall``: sum of shortfalls below need-based fair share;
     ``share_of_need_below_fair_share``; ``most_deprived_quintile_below_fair_share``: share of
     the most deprived quintile's population in areas below fair share.
-    ``distance_to_target``: ``sum |x - target|``.
+    ``distance_to_target``: ``sum |x - target|``; ``most_deprived_quintile_below_target``:
+    share of the most deprived quintile's population in areas below the scenario's target.
     """
 
     concentration_index: float
@@ -67,6 +74,7 @@ class EquityMetrics:
     per_head_most_deprived_quintile: float
     per_head_least_deprived_quintile: float
     distance_to_target: float
+    most_deprived_quintile_below_target: float = math.nan
 
     def to_dict(self) -> dict[str, float | None]:
         """The measures as JSON values (``None`` where undefined)."""
@@ -172,9 +180,14 @@ def equity_metrics(allocation: ArrayLike, population: ArrayLike, need: ArrayLike
                     q_most = value
                 else:
                     q_least = value
-    distance = nan
+    distance = below_target = nan
     if target is not None:
-        gap = x / per_head_scale - np.asarray(target, dtype=float)[alive]
+        goal = np.asarray(target, dtype=float)[alive]
+        gap = x / per_head_scale - goal
         distance = float(np.abs(gap).sum())
+        first = quin == 1
+        if first.any() and pop[first].sum() > 0:
+            below = gap[first] < -1e-9 * np.maximum(np.abs(goal[first]), 1.0)
+            below_target = float(pop[first][below].sum() / pop[first].sum())
     return EquityMetrics(ci, ci_lo, ci_hi, ci_dep, sii, sii_lo, sii_hi, rii, shortfall,
-                         share_need_below, most_below, q_most, q_least, distance)
+                         share_need_below, most_below, q_most, q_least, distance, below_target)

@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.allocation.scenario import GP_PAYMENT_YEAR, GP_PAYMENTS_SOURCE, Scenario, _close
-from analysis.allocation.solver import _fmt_amount
 from analysis.data import IndicatorRegistry, default_registry
+from analysis.numbers import format_money
 
 DEPRIVATION_INDICATOR = "imd2025_score"
 
@@ -173,9 +173,9 @@ def _current_gp_payments(scenario: Scenario, areas: _Areas) -> pd.Series:
     negative = amount < 0
     if negative.any():
         areas.notes.append(
-            f"{int(negative.sum())} practice(s) had a negative 2022-23 total (recoveries larger "
-            f"than payments, {_fmt_amount(float(-amount[negative].sum()))} in all); read as "
-            "zero current provision")
+            f"{int(negative.sum()):,} practices had a negative 2022-23 total (recoveries larger "
+            f"than payments, {format_money(float(-amount[negative].sum()), compact=True)} in "
+            "all); read as zero current provision")
     amount = amount.clip(lower=0.0)
     codes = rows["practice_code"].astype(str)
     by_practice = pd.Series(amount.to_numpy(), index=codes.to_numpy())
@@ -201,7 +201,7 @@ def _current_gp_payments(scenario: Scenario, areas: _Areas) -> pd.Series:
     area_series = pd.Series(area, index=codes.to_numpy())
     unmapped = area_series.isna() | area_series.isin(["nan", "None", ""])
     if unmapped.any():
-        lost = _fmt_amount(float(by_practice[unmapped].sum()))
+        lost = format_money(float(by_practice[unmapped].sum()), compact=True)
         areas.notes.append(
             f"{int(unmapped.sum())} practice(s) with {lost} "
             f"of 2022-23 payments have no {scenario.level} (not on the July 2023 list) and are "

@@ -102,7 +102,7 @@ def _indicator_at_level(indicator_id: str, level: str, registry: IndicatorRegist
                          f"{level} (e.g. deciles or ranks): use a score instead")
     if meta.aggregation == "ratio" and {"numerator", "denominator"} <= set(data.columns):
         out = aggregate(data["numerator"], "england", level, how="ratio",
-                        denominators=data["denominator"])
+                        denominators=data["denominator"], unit=meta.unit)
     else:
         how = meta.aggregation if meta.aggregation != "ratio" else "population_weighted_mean"
         out = aggregate(data["value"], "england", level, how=how)  # type: ignore[arg-type]
@@ -117,6 +117,12 @@ def _weighted_z(values: FloatArray, weights: FloatArray, name: str) -> FloatArra
         raise ValueError(f"need indicator {name!r} is the same in every area: it cannot be "
                          "standardised")
     return (values - mean) / sd
+
+
+def _how_many(scenario: Scenario, mask: NDArray[np.bool_]) -> str:
+    """``"19 practices"``: a count with the scenario's noun for its areas."""
+    n = int(mask.sum())
+    return f"{n:,} {scenario.area_noun(n)}"
 
 
 def _need(scenario: Scenario, areas: _Areas, registry: IndicatorRegistry) -> pd.Series:
@@ -151,14 +157,14 @@ def _need(scenario: Scenario, areas: _Areas, registry: IndicatorRegistry) -> pd.
                         list(frame.index[missing])) + " (set need missing to 'impute_mean' to "
                         "give them average need)")
                 areas.notes.append(
-                    f"{int(missing.sum())} area(s) without {component.indicator} were given "
+                    f"{_how_many(scenario, missing)} without {component.indicator} were given "
                     f"average need (z = 0): {', '.join(frame.index[missing][:10])}")
             composite += component.weight * z / total_weight
             areas.sources.append(_indicator_source(component.indicator, meta))
         relative = 1.0 + spec.spread * composite
         clipped = alive & (relative < 0)
         if clipped.any():
-            areas.notes.append(f"{int(clipped.sum())} area(s) had a negative need per head "
+            areas.notes.append(f"{_how_many(scenario, clipped)} had a negative need per head "
                                f"(1 + {spec.spread:g} x composite < 0) and were set to zero")
         per_head = np.clip(relative, 0.0, None)
     else:
@@ -176,7 +182,7 @@ def _need(scenario: Scenario, areas: _Areas, registry: IndicatorRegistry) -> pd.
             ok = alive & np.isfinite(values)
             mean = float(np.average(values[ok], weights=pop[ok]))
             values = np.where(missing, mean, values)
-            areas.notes.append(f"{int(missing.sum())} area(s) without {spec.index} were given "
+            areas.notes.append(f"{_how_many(scenario, missing)} without {spec.index} were given "
                                f"the population-weighted mean {mean:.3g}")
         if np.any(values[alive] < 0):
             bad = frame.index[alive & (values < 0)]

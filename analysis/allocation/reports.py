@@ -23,18 +23,22 @@ __all__ = [
     "compare",
     "practice_change_points",
     "result_csv_bytes",
+    "result_export_info",
     "run_scenario_file",
     "small_area_changes",
 ]
 
 COMPARE_METRICS: tuple[str, ...] = (
-    "level", "years", "alpha", "budget", "total_allocated", "areas", "areas_zero_population",
-    "winners", "losers", "unchanged", "areas_at_target", "largest_gain_pct", "largest_loss_pct",
+    "level", "convergence", "unit", "years", "alpha", "budget", "total_allocated", "areas",
+    "winners", "losers", "unchanged", "released", "released_amount", "areas_at_target",
+    "under_target_losers", "over_target_gainers", "moved_away_from_target", "largest_gain_pct",
+    "largest_loss_pct",
     "moved", "concentration_index_before", "concentration_index_after",
     "concentration_index_deprivation_before", "concentration_index_deprivation_after",
     "sii_before", "sii_after", "fair_share_shortfall_before", "fair_share_shortfall_after",
     "most_deprived_quintile_below_fair_share_before",
     "most_deprived_quintile_below_fair_share_after",
+    "most_deprived_quintile_below_target_before", "most_deprived_quintile_below_target_after",
     "distance_to_target_before", "distance_to_target_after", "share_of_gap_closed",
 )
 
@@ -63,20 +67,35 @@ def _vintage(result: AllocationResult) -> str:
     return "; ".join(result.sources)
 
 
-def result_csv_bytes(result: AllocationResult) -> bytes:
-    """The per-area table as an attributed, formula-injection-safe CSV."""
-    from analysis.exports import to_csv_bytes
+def result_export_info(result: AllocationResult) -> Any:
+    """The :class:`analysis.exports.ExportInfo` of the per-area table: title, vintage, the
+    method and notes, and each amount column with the scenario's unit."""
+    from analysis.allocation.readings import column_units
+    from analysis.exports import ColumnInfo, ExportInfo
 
     scenario = result.scenario
     extra = {
         "Scenario": f"{scenario.name} ({scenario.title})" if scenario.title else scenario.name,
         "Method": (f"target = B[alpha pop share + (1 - alpha) need share], alpha = "
                    f"{scenario.alpha:g}; {scenario.years} year(s); objective "
-                   f"{scenario.objective}; Fairshare allocation schema {SCHEMA_VERSION}"),
+                   f"{scenario.objective}; convergence {scenario.convergence}; amounts in "
+                   f"{result.unit}, per-head columns in {result.per_head_unit}; Fairshare "
+                   f"allocation schema {SCHEMA_VERSION}"),
     }
     if result.notes:
         extra["Notes"] = " | ".join(result.notes)
-    return to_csv_bytes(result.to_frame(), vintage=_vintage(result), extra=extra)
+    columns = {name: ColumnInfo(unit=unit) for name, unit in column_units(result).items()}
+    columns["population"] = ColumnInfo(unit=scenario.population_noun())
+    return ExportInfo(title=scenario.title or scenario.name, vintage=_vintage(result),
+                      source="Fairshare allocation modeller", extra=extra, columns=columns)
+
+
+def result_csv_bytes(result: AllocationResult) -> bytes:
+    """The per-area table as plain, formula-injection-safe CSV (its metadata:
+    :func:`result_export_info`)."""
+    from analysis.exports import to_csv_bytes
+
+    return to_csv_bytes(result.to_frame(), info=result_export_info(result))
 
 
 def run_scenario_file(path: str | Path, out_csv: str | Path | None = None, *,
@@ -84,14 +103,16 @@ def run_scenario_file(path: str | Path, out_csv: str | Path | None = None, *,
     """Load a scenario JSON file, run it, and optionally write the per-area CSV.
 
     A relative CSV path inside the scenario is read from the scenario file's folder. The CSV
-    goes through :func:`analysis.exports.to_csv_bytes` (provenance lines, OGL attribution,
-    formula-injection safe).
+    is written by :func:`analysis.exports.write_csv`: plain CSV with its CSVW sidecar
+    ``NAME.csv-metadata.json`` (title, units, vintage, method, OGL attribution).
     """
     file = Path(path)
     scenario = load_scenario(file)
     result = allocate(scenario, registry=registry, base_dir=file.resolve().parent)
     if out_csv is not None:
-        Path(out_csv).write_bytes(result_csv_bytes(result))
+        from analysis.exports import write_csv
+
+        write_csv(out_csv, result.to_frame(), info=result_export_info(result))
     return result
 
 
@@ -125,19 +146,23 @@ def small_area_changes(result: AllocationResult) -> pd.DataFrame:
 
 def practice_change_points(result: AllocationResult) -> pd.DataFrame:
     """Practices of a practice-level result as map points: ``lon``, ``lat``, ``c`` (code),
-    ``n`` (name, HTML-escaped for the tooltip), ``v`` (change text) and ``k`` (class index of
-    :func:`analysis.explore.maps.change_classes`). Practices without coordinates are left out."""
+    ``n`` (name, HTML-escaped for the tooltip), ``v`` (change text, extreme percentages
+    written as multiples: :func:`analysis.allocation.readings.percent_change_text`) and ``k``
+    (class index of :func:`analysis.explore.maps.change_classes`). Released practices (no
+    patients) and practices without coordinates are left out; the page says how many."""
     import html
 
     from analysis.access import load_gp_practices
+    from analysis.allocation.readings import percent_change_text
     from analysis.explore import change_classes
 
     practices = load_gp_practices().dropna(subset=["latitude"]).set_index("practice_code")
-    moved = result.areas.set_index("area_code").join(practices[["latitude", "longitude"]],
-                                                     how="inner")
+    alive = result.areas[result.areas["status"] != "zero population"]
+    moved = alive.set_index("area_code").join(practices[["latitude", "longitude"]],
+                                              how="inner")
     return pd.DataFrame({
         "lon": moved["longitude"].round(5), "lat": moved["latitude"].round(5),
         "c": moved.index.astype(str), "n": moved["area_name"].astype(str).map(html.escape),
-        "v": moved["change_pct"].map(lambda v: f"{v:+.1f}%"),
+        "v": moved["change_pct"].map(percent_change_text),
         "k": change_classes(moved["change_pct"]),
     }).reset_index(drop=True)

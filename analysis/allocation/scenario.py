@@ -1,12 +1,19 @@
 """Allocation scenarios: the versioned, JSON-serialisable, validated description of a run.
 
 A :class:`Scenario` (schema version :data:`SCHEMA_VERSION`) says which areas share a resource
-(``level``, optional study ``area``), how it is distributed now (:class:`CurrentSpec`), how big
-the budget is, how need is measured (:class:`NeedSpec` of :class:`NeedComponent`), how much of
-the budget is shared per head and how much by need (``alpha``), and how fast the distribution
-may change (pace of change, floors, caps, minimum per head, years). Construction validates
-every field and names unknown keys with close matches; :meth:`Scenario.to_json` and
+(``level``, optional study ``area``), how it is distributed now (:class:`CurrentSpec`) and in
+what ``unit``, how big the budget is, how need is measured (:class:`NeedSpec` of
+:class:`NeedComponent`), how much of the budget is shared per head and how much by need
+(``alpha``), how fast the distribution may change (pace of change, floors, caps, minimum per
+head, years) and by which rule areas move (``convergence``). Construction validates every field
+and names unknown keys with close matches; :meth:`Scenario.to_json` and
 :meth:`Scenario.from_json` round-trip it unchanged; :func:`load_scenario` reads a file.
+
+**Schema versions.** Version 2 (current) added ``convergence`` and ``unit``. A version 1 file
+is still read: it gets the version 2 defaults, ``convergence = "toward_target"`` (NHS England's
+convention that no area moves away from its target; version 1 spread the residual budget per
+head, which is ``"nearest"`` now) and the unit its current source implies, and is written back
+as version 2.
 The need formulas are described in :mod:`analysis.allocation.need`, the constraints and the
 solver in :mod:`analysis.allocation.solver`.
 """
@@ -26,8 +33,10 @@ import numpy as np
 __all__ = [
     "GP_PAYMENTS_SOURCE",
     "LEVELS",
+    "LEVEL_NOUNS",
     "OBJECTIVES",
     "SCHEMA_VERSION",
+    "CONVERGENCE_RULES",
     "CurrentSpec",
     "NeedComponent",
     "NeedSpec",
@@ -35,9 +44,18 @@ __all__ = [
     "load_scenario",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_SCHEMA_VERSIONS: tuple[int, ...] = (1, 2)
+CONVERGENCE_RULES: tuple[str, ...] = ("toward_target", "nearest")
 GEOGRAPHIES: tuple[str, ...] = ("england",)
 LEVELS: tuple[str, ...] = ("lsoa21", "ltla", "sicbl", "icb", "practice")
+LEVEL_NOUNS: dict[str, tuple[str, str]] = {
+    "practice": ("practice", "practices"), "icb": ("ICB", "ICBs"),
+    "sicbl": ("sub-ICB location", "sub-ICB locations"),
+    "ltla": ("local authority", "local authorities"),
+    "lsoa21": ("neighbourhood (LSOA)", "neighbourhoods (LSOAs)"),
+}
+"""What the areas of each level are called in sentences (singular, plural)."""
 OBJECTIVES: tuple[str, ...] = ("quadratic", "l1")
 GP_PAYMENTS_SOURCE = "gp_payments_2022_23"
 GP_PAYMENT_YEAR = "2022-23"
@@ -279,12 +297,13 @@ class CurrentSpec:
 _SCENARIO_KEYS = ("schema_version", "name", "title", "description", "geography", "area",
                   "level", "current", "budget", "need", "alpha", "max_gain_pct",
                   "max_loss_pct", "floor_pct", "cap_pct", "min_per_head", "per_head_scale",
-                  "years", "objective", "seed")
+                  "years", "objective", "seed", "convergence", "unit")
+_V2_KEYS = ("convergence", "unit")
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A resource-allocation scenario (schema version 1). Validated on construction.
+    """A resource-allocation scenario (schema version 2). Validated on construction.
 
     Fields: ``name`` (id), ``level`` (``lsoa21``, ``ltla``, ``sicbl``, ``icb`` or
     ``practice``), ``current`` (:class:`CurrentSpec`), ``need`` (:class:`NeedSpec`),
@@ -295,7 +314,14 @@ class Scenario:
     below/above this % of its current allocation), ``min_per_head`` (in per-head units, see
     ``per_head_scale``), ``per_head_scale`` (per-head figures are reported per this many
     people: 1 for pounds per head, 100000 for FTE per 100,000), ``years`` (1-50),
-    ``objective`` (``"quadratic"`` or ``"l1"``), ``seed`` (SII simulation).
+    ``objective`` (``"quadratic"`` or ``"l1"``), ``seed`` (SII simulation),
+    ``convergence`` (``"toward_target"``, the default: NHS England's convention that no area
+    moves away from its target, so areas under target never lose and areas over it never gain;
+    ``"nearest"``: the allocation nearest the target overall, which spreads the residual budget
+    per head and may move an area away from its own target; see
+    :mod:`analysis.allocation.solver`), ``unit`` (what the budget is counted in, e.g. ``"£"``
+    or ``"FTE GPs"``; ``None`` = implied by the current source: pounds for GP payments, CSVs
+    and tables, the indicator's unit without its "per ..." for a registry indicator).
     """
 
     name: str
@@ -318,11 +344,26 @@ class Scenario:
     objective: str = "quadratic"
     seed: int = 1
     schema_version: int = SCHEMA_VERSION
+    convergence: str = "toward_target"
+    unit: str | None = None
 
     def __post_init__(self) -> None:
-        if self.schema_version != SCHEMA_VERSION or isinstance(self.schema_version, bool):
+        if (isinstance(self.schema_version, bool)
+                or self.schema_version not in READABLE_SCHEMA_VERSIONS):
             raise ValueError(f"schema_version is {self.schema_version!r}: this version of "
-                             f"Fairshare reads scenario schema {SCHEMA_VERSION}")
+                             f"Fairshare reads scenario schema "
+                             f"{' and '.join(map(str, READABLE_SCHEMA_VERSIONS))}")
+        object.__setattr__(self, "schema_version", SCHEMA_VERSION)  # read as the current one
+        if self.convergence not in CONVERGENCE_RULES:
+            raise ValueError(f"convergence is {self.convergence!r}: choose one of "
+                             f"{', '.join(CONVERGENCE_RULES)}"
+                             f"{_close(self.convergence, CONVERGENCE_RULES)}")
+        if self.unit is not None:
+            unit = str(_text("unit", self.unit))
+            if not unit.strip() or len(unit) > 40 or not unit.isprintable():
+                raise ValueError(f"unit is {self.unit!r}: give a short unit such as '£' or "
+                                 "'FTE GPs' (or null)")
+            object.__setattr__(self, "unit", unit.strip())
         for key in ("name", "title", "description"):
             _text(key, getattr(self, key))
         if not self.name.strip():
@@ -385,6 +426,38 @@ class Scenario:
         for key, value in values.items():
             object.__setattr__(self, key, value)
 
+    # --- words and units ---------------------------------------------------------------------
+
+    def area_noun(self, count: int = 2) -> str:
+        """What the scenario's areas are called: ``"practice"``/``"practices"``, ``"ICBs"``."""
+        one, many = LEVEL_NOUNS[self.level]
+        return one if count == 1 else many
+
+    def population_noun(self, count: int = 2) -> str:
+        """Who the population counts: weighted patients for practices, else residents."""
+        word = "weighted patient" if self.level == "practice" else "resident"
+        return word if count == 1 else f"{word}s"
+
+    def implied_unit(self, indicator_unit: str | None = None) -> str:
+        """The unit of the budget: ``unit`` if given; else pounds for GP payments, CSVs and
+        tables, or for a registry indicator its unit before " per " (``"FTE GPs per 100,000
+        patients"`` -> ``"FTE GPs"``; ``"units"`` if it has none)."""
+        if self.unit:
+            return self.unit
+        if self.current.source != "indicator":
+            return "£"
+        text = (indicator_unit or "").strip()
+        return text.split(" per ")[0].strip() if " per " in text else "units"
+
+    def per_head_unit(self, unit: str) -> str:
+        """The unit of per-head figures: ``"£ per weighted patient"``, ``"FTE GPs per 100,000
+        residents"`` (``per_head_scale`` people)."""
+        if self.per_head_scale == 1:
+            return f"{unit} per {self.population_noun(1)}"
+        scale = f"{self.per_head_scale:,.0f}" if self.per_head_scale >= 1 else \
+            f"{self.per_head_scale:g}"
+        return f"{unit} per {scale} {self.population_noun()}"
+
     # --- serialisation -----------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -412,6 +485,11 @@ class Scenario:
         if "schema_version" not in raw:
             raise ValueError(f"scenario has no schema_version (this Fairshare reads version "
                              f"{SCHEMA_VERSION})")
+        if raw["schema_version"] == 1:
+            newer = [k for k in _V2_KEYS if k in raw]
+            if newer:
+                raise ValueError(f"{', '.join(newer)} came with scenario schema 2: set "
+                                 "schema_version to 2")
         missing = [k for k in ("name", "level", "current", "need") if k not in raw]
         if missing:
             raise ValueError(f"scenario is missing {', '.join(missing)}")

@@ -24,6 +24,29 @@ change notes); here it is a maximum gain and a maximum loss per year, in % of th
 year. The target is fixed; each year's bounds are relative to the previous year's
 allocation, so the ``years`` steps are solved in sequence.
 
+**Convergence rule** (``convergence``). ``"toward_target"`` (the default) follows NHS
+England's convention for allocations: each year an area moves only toward its target and never
+past it, so an area under its target never loses and an area over it never gains, within the
+pace limits (NHS England, *Technical Guide to the formulae for ICB revenue allocations*: areas
+below target receive growth to close the gap, areas above it are held back; no area is moved
+away from target). Each year this adds the bounds::
+
+    min(x_i^(y-1), t_i) <= x_i <= max(x_i^(y-1), t_i)
+
+projected onto the hard bounds above (a floor, cap or minimum per head that pushes an area
+away from its target wins, and the area is reported as held by it). When the budget is
+conserved, ``sum t = sum x^(y-1) = B`` and these bounds always admit the budget. When it is
+not (a budget above or below the current total, or the current spend of practices with no
+patients being released), the money that toward-target moves cannot absorb is spread, by the
+same quadratic rule, over the areas with room: those areas are marked as moved away from their
+target and the result says why (:mod:`analysis.allocation.model`). Under the rule, money
+released by areas above target goes to the areas furthest below target per head first
+(``x_i = clip(t_i + lambda pop_i, ...)`` with ``lambda <= 0``), each up to its pace limit or its
+target. ``"nearest"`` drops these bounds: the allocation nearest the target overall (the
+unconstrained optimum of the objective below), in which the residual budget is spread per
+head over every area not held by a limit, so some areas under target lose and some over target
+gain (kept as an option; the result counts and explains them).
+
 **Solver.** ``objective = "quadratic"`` (default) minimises the population-weighted squared
 distance from target per head, ``sum_i (x_i - t_i)^2 / pop_i``, under the constraints above.
 Its KKT conditions give ``x_i = clip(t_i + lambda * pop_i, lower_i, upper_i)`` for one scalar
@@ -58,7 +81,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 from scipy.optimize import linprog
 
-from analysis.allocation.scenario import OBJECTIVES
+from analysis.allocation.scenario import CONVERGENCE_RULES, OBJECTIVES
 
 __all__ = [
     "Conflict",
@@ -78,6 +101,7 @@ _CONSTRAINT_LABELS = {
     "min_per_head": "minimum per head",
     "non_negative": "no negative allocation",
     "budget": "budget",
+    "toward_target": "toward-target rule (held at last year's level)",
     "lower": "lower bound",
     "upper": "upper bound",
 }
@@ -426,6 +450,7 @@ def solve_year(target: ArrayLike, population: ArrayLike, lower: ArrayLike, upper
 class _Path:
     allocations: FloatArray  # (years + 1) x n, row 0 = current
     binding: NDArray  # years x n: which constraint holds each area (or at_target / free)
+    forced: tuple[str, ...] = ()  # per year: "" or the way the budget broke toward-target
 
 
 def allocation_path(
@@ -443,20 +468,44 @@ def allocation_path(
     objective: str = "quadratic",
     codes: Sequence[str] | None = None,
     scenario_name: str = "",
+    convergence: str = "toward_target",
 ) -> FloatArray:
     """Year-by-year constrained allocations, shape ``(years + 1, n)``; row 0 is ``current``.
 
     Year ``y`` solves :func:`solve_year` toward the fixed ``target`` with bounds relative to
     year ``y - 1`` (pace of change, modelled on NHS England's pace-of-change policy for ICB
     allocations) and to ``current`` (floors, caps; percentages may be
-    per-area arrays). Every area must have positive population. Raises
+    per-area arrays). ``convergence="toward_target"`` (default) also keeps every area between
+    its previous allocation and its target; ``"nearest"`` does not (see the module
+    docstring). Every area must have positive population. Raises
     :class:`ScenarioInfeasible` at the first year whose constraints conflict.
     """
     return _allocation_path(current, target, population, budget, years=years,
                             max_gain_pct=max_gain_pct, max_loss_pct=max_loss_pct,
                             floor_pct=floor_pct, cap_pct=cap_pct, min_per_head=min_per_head,
                             objective=objective, codes=codes,
-                            scenario_name=scenario_name).allocations
+                            scenario_name=scenario_name, convergence=convergence).allocations
+
+
+def _toward_target_bounds(hard: _Bounds, previous: FloatArray, target: FloatArray,
+                          budget: float) -> tuple[_Bounds, str]:
+    """The hard bounds narrowed to ``[min(prev, t), max(prev, t)]`` (projected onto them).
+
+    Returns the bounds and ``""``, or, when the narrowed bounds cannot hold the budget, the
+    bounds that take the smallest step away from the rule (every area at least at its
+    toward-target upper bound, or at most at its lower bound, the difference spread by the
+    solver) and ``"more"``/``"less"`` saying which way the budget forced areas."""
+    low_t, high_t = np.minimum(previous, target), np.maximum(previous, target)
+    lower = np.minimum(np.maximum(hard.lower, low_t), hard.upper)
+    upper = np.maximum(np.minimum(hard.upper, high_t), hard.lower)
+    lower_parts = {**hard.lower_parts, "toward_target": low_t}
+    upper_parts = {**hard.upper_parts, "toward_target": high_t}
+    tol = _tolerance(budget)
+    if float(upper.sum()) < budget - tol:
+        return _Bounds(upper, hard.upper, {"toward_target": upper}, hard.upper_parts), "more"
+    if float(lower.sum()) > budget + tol:
+        return _Bounds(hard.lower, lower, hard.lower_parts, {"toward_target": lower}), "less"
+    return _Bounds(lower, upper, lower_parts, upper_parts), ""
 
 
 def _allocation_path(current: ArrayLike, target: ArrayLike, population: ArrayLike,
@@ -464,7 +513,7 @@ def _allocation_path(current: ArrayLike, target: ArrayLike, population: ArrayLik
                      max_loss_pct: float | None, floor_pct: float | ArrayLike | None,
                      cap_pct: float | ArrayLike | None, min_per_head: float | None,
                      objective: str, codes: Sequence[str] | None,
-                     scenario_name: str) -> _Path:
+                     scenario_name: str, convergence: str = "toward_target") -> _Path:
     cur = np.asarray(current, dtype=float)
     t = np.asarray(target, dtype=float)
     pop = np.asarray(population, dtype=float)
@@ -481,9 +530,13 @@ def _allocation_path(current: ArrayLike, target: ArrayLike, population: ArrayLik
         raise ValueError(f"budget is {budget!r}: it must be a positive number")
     if objective not in OBJECTIVES:
         raise ValueError(f"objective is {objective!r}: choose one of {', '.join(OBJECTIVES)}")
+    if convergence not in CONVERGENCE_RULES:
+        raise ValueError(f"convergence is {convergence!r}: choose one of "
+                         f"{', '.join(CONVERGENCE_RULES)}")
     labels = list(codes) if codes is not None else [str(i) for i in range(n)]
     rows = [cur]
     binding_rows = []
+    forced_years: list[str] = []
     tol = _tolerance(budget)
     previous = cur
     for year in range(1, years + 1):
@@ -493,19 +546,29 @@ def _allocation_path(current: ArrayLike, target: ArrayLike, population: ArrayLik
         conflicts = _conflicts(bounds, budget, year, labels, pop, min_per_head)
         if conflicts:
             raise ScenarioInfeasible(conflicts, scenario=scenario_name)
+        forced = ""
+        if convergence == "toward_target":
+            bounds, forced = _toward_target_bounds(bounds, previous, t, budget)
+        forced_years.append(forced)
         if objective == "quadratic":
             x = _solve_quadratic(t, pop, bounds.lower, bounds.upper, budget)
         else:
             x = _solve_l1(t, bounds.lower, bounds.upper, budget)
         rows.append(x)
-        binding_rows.append(_binding_labels(x, t, bounds, tol))
+        labels = _binding_labels(x, t, bounds, tol)
+        slack = 1e-9 * np.maximum(np.abs(x), 1.0) + tol
+        away = (x < np.minimum(previous, t) - slack) | (x > np.maximum(previous, t) + slack)
+        labels[away & (labels == "free")] = "residual"
+        binding_rows.append(labels)
         previous = x
-    return _Path(np.vstack(rows), np.vstack(binding_rows))
+    return _Path(np.vstack(rows), np.vstack(binding_rows), tuple(forced_years))
 
 
 def _binding_labels(x: FloatArray, target: FloatArray, bounds: _Bounds, tol: float) -> NDArray:
-    """Per area: ``at_target``, the id of the bound it sits on, or ``free`` (moved to target
-    plus the common per-head adjustment)."""
+    """Per area: ``at_target``, the id of the bound it sits on (a hard limit rather than the
+    toward-target rule where both hold), or ``free`` (moved to target plus the common per-head
+    adjustment; :func:`_allocation_path` relabels ``residual`` a free area that this moved
+    away from its target)."""
     scale = np.maximum(np.abs(x), 1.0)
     labels = np.full(x.size, "free", dtype=object)
     low_name = _binding(bounds.lower_parts, lower=True)
@@ -515,5 +578,7 @@ def _binding_labels(x: FloatArray, target: FloatArray, bounds: _Bounds, tol: flo
         up_name = _binding(bounds.upper_parts, lower=False)
         at_up = x >= bounds.upper - 1e-9 * scale
         labels[at_up] = up_name[at_up]
+        rule_only = at_low & at_up & (up_name == "toward_target")
+        labels[rule_only] = low_name[rule_only]
     labels[np.abs(x - target) <= max(tol, 0) + 1e-9 * scale] = "at_target"
     return labels

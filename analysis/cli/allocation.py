@@ -18,7 +18,7 @@ def allocate(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Run an allocation scenario: move resources toward need within pace limits."""
-    from analysis.allocation import ScenarioInfeasible, run_scenario_file
+    from analysis.allocation import ScenarioInfeasible, report_lines, run_scenario_file
 
     if not scenario.is_file():
         fail(f"Scenario file {scenario} not found")
@@ -30,16 +30,10 @@ def allocate(
     except (ValueError, DataFileError, OSError) as exc:
         fail(f"{scenario}: {exc}")
         return
-    summary = result.summary()
     if as_json:
-        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(result.summary(), indent=2, ensure_ascii=False))
         return
-    typer.echo(f"{summary['title'] or summary['scenario']}")
-    typer.echo(f"  areas {summary['areas']:,}; budget £{summary['budget']:,.0f}; allocated "
-               f"£{summary['total_allocated']:,.0f}")
-    typer.echo(f"  winners {summary['winners']:,}; losers {summary['losers']:,}")
-    typer.echo(f"  concentration index against need: {summary['concentration_index_before']:+.4f}"
-               f" before, {summary['concentration_index_after']:+.4f} after "
-               "(negative = concentrated where need is higher)")
+    for line in report_lines(result):
+        typer.echo(line)
     if out is not None:
         typer.echo(f"  per-area result written to {out}")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import html
+import hashlib
 from dataclasses import replace
 
 import altair as alt
-import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
@@ -14,21 +13,45 @@ from analysis.allocation import (
     NeedComponent,
     Scenario,
     ScenarioInfeasible,
+    amount_text,
+    change_reading,
+    column_units,
     compare,
+    equity_reading,
+    largest_changes,
     practice_change_points,
+    practice_map_caption,
+    scope_to_study_area,
+    settings_text,
+    trajectory_reading,
 )
 from analysis.explore import change_layer, change_legend, fill_expression
+from analysis.numbers import format_number
 from dashboard.components import (
     chart_with_text,
     deck_map,
     legend_html,
+    plain,
     polygon_layer,
     table_downloads,
 )
 from dashboard.state import allocation_of, choices, scenario_files, small_area_changes_of
 
 MAX_COMPARE = 4
+RULES = {"toward_target": "Toward target (NHS England convention)",
+         "nearest": "Nearest allocation overall (residual spread per head)"}
 
+
+def delta_style(change: float, *, lower_is_better: bool = True) -> dict:
+    """Colour and arrow of a metric's delta set explicitly (its text has a true minus sign)."""
+    if abs(change) < 1e-12:
+        return {"delta_color": "gray", "delta_arrow": "off"}
+    good = (change < 0) == lower_is_better
+    return {"delta_color": "green" if good else "red",
+            "delta_arrow": "down" if change < 0 else "up"}
+
+
+area = st.session_state["study_area"]
 st.title("Allocation modeller")
 st.write("Move resources toward need within limits on the pace of change, and see what it does "
          "to equity. Start from a ready-made scenario, adjust it in the sidebar, and compare up "
@@ -41,31 +64,40 @@ base_name = st.selectbox("Ready-made scenario", list(files), format_func=titles.
 uploaded = st.file_uploader("…or load a scenario JSON you saved", type=["json"],
                             key="scenario_upload")
 try:
-    base = Scenario.from_json(uploaded.getvalue().decode("utf-8") if uploaded
-                              else files[base_name])
+    text = uploaded.getvalue().decode("utf-8") if uploaded else files[base_name]
+    base = Scenario.from_json(text)
 except (ValueError, UnicodeDecodeError) as exc:
-    st.error(f"That scenario file can't be used: {html.escape(str(exc))}")
+    st.error(f"That scenario file can't be used: {plain(str(exc))}")
     st.stop()
 if base.current.source == "csv":
     st.warning("Scenarios whose current spend comes from a CSV file can be run with "
                "`fairshare allocate`; upload of the CSV here is not supported yet.")
     st.stop()
+# Widgets are keyed by the scenario, so each ready-made scenario opens on its own settings.
+slot = hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 
 with st.sidebar:
     st.subheader("Scenario settings")
     alpha = st.slider("Share allocated per head (α)", 0.0, 1.0, float(base.alpha), 0.05,
+                      key=f"alpha:{slot}",
                       help="Proportionate universalism: α = 1 shares everything per head, "
                            "α = 0 everything by need.")
-    years = st.slider("Years", 1, 10, int(base.years))
-    unlimited = st.toggle("No pace limit", value=base.max_gain_pct is None)
+    years = st.slider("Years", 1, 10, min(int(base.years), 10), key=f"years:{slot}")
+    unlimited = st.toggle("No pace limit", value=base.max_gain_pct is None
+                          and base.max_loss_pct is None, key=f"unlimited:{slot}")
     gain = loss = None
     if not unlimited:
         gain = st.number_input("Maximum gain a year (%)", 0.0, 100.0,
-                               float(base.max_gain_pct or 3.0), 0.5)
+                               float(base.max_gain_pct or 3.0), 0.5, key=f"gain:{slot}")
         loss = st.number_input("Maximum loss a year (%)", 0.0, 100.0,
-                               float(base.max_loss_pct or 3.0), 0.5)
+                               float(base.max_loss_pct or 3.0), 0.5, key=f"loss:{slot}")
     floor = st.number_input("Floor: no area below this % of current (0 = none)", 0.0, 100.0,
-                            float(base.floor_pct or 0.0), 1.0)
+                            float(base.floor_pct or 0.0), 1.0, key=f"floor:{slot}")
+    rule = st.radio("How areas move", list(RULES), format_func=RULES.get,
+                    index=list(RULES).index(base.convergence), key=f"rule:{slot}",
+                    help="Toward target: no area moves away from its target (under target "
+                         "never loses, over target never gains). Nearest: the allocation "
+                         "closest to target overall; some areas may move away from theirs.")
     need = base.need
     if base.level != "practice" and base.need.kind == "formula":
         options = {m.id: m.title for m in choices("england", ("need", "outcome"))
@@ -73,47 +105,63 @@ with st.sidebar:
         chosen = st.multiselect(
             "Need indicators (equal weights)", list(options), format_func=options.get,
             default=[c.indicator for c in base.need.components if c.indicator in options],
-            help="Standardised and averaged into a need index; your uploads in this "
-                 "session are listed too.")
-        if chosen:
+            key=f"need:{slot}", help="Standardised and averaged into a need index; your "
+                                     "uploads in this session are listed too.")
+        if chosen and chosen != [c.indicator for c in base.need.components]:
             need = replace(base.need, components=tuple(NeedComponent(i) for i in chosen))
-scenario = base.replace(alpha=alpha, years=years, max_gain_pct=gain, max_loss_pct=loss,
-                        floor_pct=floor or None, need=need)
+edited = base.replace(alpha=alpha, years=years, max_gain_pct=gain, max_loss_pct=loss,
+                      floor_pct=floor or None, need=need, convergence=rule)
+scoped, scope_text = scope_to_study_area(edited, area.code, area.name)
+within = scoped.area != edited.area
+if within and not st.toggle(f"Only {area.name}", value=True, key=f"scope:{slot}",
+                            help="Off: model all of England as the scenario is written."):
+    scoped, scope_text = edited, f"National: England's {edited.area_noun()} share the budget."
+scenario = scoped
 try:
     result = allocation_of(scenario.to_json(), tuple(
         c.indicator for c in scenario.need.components))
 except ScenarioInfeasible as exc:
-    st.error("These settings can't all hold. " + html.escape(str(exc)))
+    st.error("These settings can't all hold. " + plain(str(exc)))
     st.stop()
 except ValueError as exc:
-    st.error(html.escape(str(exc)))
+    st.error(plain(str(exc)))
     st.stop()
 summary = result.summary()
+unit = result.unit
 
-st.subheader(html.escape(scenario.title or scenario.name))
-st.caption(html.escape(scenario.description))
+st.subheader(plain(scenario.title or scenario.name))
+st.info(scope_text)
+if edited != base:
+    st.caption("Your settings differ from the ready-made scenario (its title and description "
+               "describe its own): " + plain(settings_text(edited)))
+else:
+    st.caption("Settings: " + plain(settings_text(edited)))
+with st.expander("About this scenario"):
+    st.text(scenario.description)
 before, after = result.before, result.after
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Budget", f"£{summary['budget'] / 1e6:,.1f}m",
-          help=f"Allocated £{summary['total_allocated']:,.0f} (conserved).")
-c2.metric("Winners / losers", f"{summary['winners']:,} / {summary['losers']:,}")
-c3.metric("Concentration index vs need", f"{after.concentration_index:+.3f}",
-          delta=f"{after.concentration_index - before.concentration_index:+.3f}",
-          delta_color="inverse",
+c1.metric("Budget", amount_text(result.budget, unit),
+          help=f"Allocated {amount_text(summary['total_allocated'], unit)} (conserved); "
+               f"per-head figures in {result.per_head_unit}.")
+c2.metric("Gain / lose", f"{summary['winners']:,} / {summary['losers']:,}",
+          help=f"Of {summary['areas']:,} {scenario.area_noun()}; {summary['unchanged']:,} "
+               f"unchanged and {summary['released']:,} released (no population).")
+ci_change = after.concentration_index - before.concentration_index
+c3.metric("Concentration index vs need", format_number(after.concentration_index, 3,
+                                                       signed=True),
+          delta=format_number(ci_change, 3, signed=True), **delta_style(ci_change),
           help="Below 0: more goes where need is higher. Before → after the final year.")
-c4.metric("Fair-share shortfall", f"£{after.fair_share_shortfall / 1e6:,.1f}m",
-          delta=f"£{(after.fair_share_shortfall - before.fair_share_shortfall) / 1e6:+,.1f}m",
-          delta_color="inverse")
-st.markdown(
-    f"**Equity before → after:** slope index of inequality {before.sii:+,.2f} → "
-    f"{after.sii:+,.2f} per head (95% CI {after.sii_lower:+,.2f} to {after.sii_upper:+,.2f}); "
-    f"people in the most deprived fifth living in areas below fair share "
-    f"{100 * before.most_deprived_quintile_below_fair_share:.0f}% → "
-    f"{100 * after.most_deprived_quintile_below_fair_share:.0f}%.")
-for note in result.notes:
-    st.caption(html.escape(note))
+shortfall = after.fair_share_shortfall - before.fair_share_shortfall
+c4.metric("Fair-share shortfall", amount_text(after.fair_share_shortfall, unit),
+          delta=amount_text(shortfall, unit, signed=True), **delta_style(shortfall),
+          help="Sum of the amounts by which areas fall short of a need-only fair share.")
+st.caption(plain(change_reading(result)))
+st.caption(plain(equity_reading(result)))
+with st.expander(f"Notes ({len(result.notes)})"):
+    for note in result.notes:
+        st.text(note)
 
-st.subheader("Where the money moves")
+st.subheader("Where the resources move")
 if scenario.level == "practice":
     points = practice_change_points(result)
     legend = change_legend()
@@ -126,12 +174,11 @@ if scenario.level == "practice":
               float(points["lon"].max()), float(points["lat"].max())),
              "<b>{n}</b> ({c})<br/>Change: {v}", key="allocation_map")
     st.markdown(legend_html("Change in funding", legend), unsafe_allow_html=True)
-    st.caption(f"Text alternative: {len(points):,} practices coloured by % change "
-               "(purple gain, orange loss); the table has every practice.")
+    st.caption(practice_map_caption(result, len(points)))
 else:
     changes, shapes = small_area_changes_of(result)
     layer = change_layer(shapes, changes["change_pct"],
-                         changes["allocation"].map(lambda v: f"£{v:,.0f}"),
+                         changes["allocation"].map(lambda v: amount_text(v, unit)),
                          title="allocation", area_names=changes["area_name"])
     deck_map([polygon_layer(layer)], layer.bounds,
              "<b>{n}</b><br/>Change: {v}<br/>{w}" if layer.detailed
@@ -140,24 +187,24 @@ else:
     st.markdown(legend_html("Change in allocation", layer.legend), unsafe_allow_html=True)
     st.caption(layer.alt_text)
 
-table = result.areas
-top = pd.concat([table.nlargest(10, "change"), table.nsmallest(10, "change")])
-top = top[top["change"] != 0]
+top, axis_title = largest_changes(result)
 bars = alt.Chart(top).mark_bar().encode(
-    x=alt.X("change:Q", title="Change after the final year (£)"),
+    x=alt.X("change_shown:Q", title=axis_title),
     y=alt.Y("area_name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
     color=alt.condition("datum.change > 0", alt.value("#542788"), alt.value("#b35806")),
-    tooltip=["area_name:N", alt.Tooltip("change:Q", format=",.0f"),
-             alt.Tooltip("change_pct:Q", format="+.1f")])
+    tooltip=[alt.Tooltip("area_name:N", title="Name"),
+             alt.Tooltip("change_text:N", title="Change"),
+             alt.Tooltip("change_pct_text:N", title="Change (%)")])
 chart_with_text(
     bars.properties(height=24 * len(top) + 40),
-    reading=(f"{summary['winners']:,} areas gain and {summary['losers']:,} lose; the largest "
-             f"gain is {summary['largest_gain_pct']:+.1f}% and the largest loss "
-             f"{summary['largest_loss_pct']:+.1f}%."),
-    alt_text="Bar chart of the ten largest gains (purple, to the right) and losses (orange, "
-             "to the left).",
-    data=top[["area_code", "area_name", "current", "allocation", "change", "change_pct"]],
-    name=f"{scenario.name} winners and losers", key="winners")
+    reading=change_reading(result),
+    alt_text=f"Bar chart of the ten largest gains (purple, to the right) and losses (orange, "
+             f"to the left) among {scenario.area_noun()} with population; released "
+             f"{scenario.area_noun()} are not losers and are not shown.",
+    data=top[["area_code", "area_name", "current", "allocation", "change", "change_pct",
+              "reason"]],
+    name=f"{scenario.name} largest gains and losses", key="winners",
+    units=column_units(result))
 
 st.subheader("Year by year")
 yearly = result.yearly
@@ -167,19 +214,18 @@ lines = alt.Chart(yearly).mark_line(point=True, color="#3e4989").encode(
 band = alt.Chart(yearly).mark_area(opacity=0.2, color="#3e4989").encode(
     x="year:O", y="concentration_index_lower:Q", y2="concentration_index_upper:Q")
 chart_with_text(
-    (band + lines).properties(height=260),
-    reading=(f"The concentration index moves from {before.concentration_index:+.3f} to "
-             f"{after.concentration_index:+.3f} over {scenario.years} year(s); "
-             f"{100 * summary.get('share_of_gap_closed', 0) or 0:.0f}% of the distance to the "
-             "need-based target is closed."),
+    (band + lines).properties(height=260), reading=trajectory_reading(result),
     alt_text="Line chart of the concentration index of the allocation against need each "
              "year, with its 95% confidence band; the yearly table has the figures.",
     data=yearly, name=f"{scenario.name} trajectory", key="trajectory")
 
 st.subheader("Results and scenario")
+table = result.areas
+st.caption(f"Amounts in {unit}; per-head columns in "
+           f"{result.per_head_unit}. 'reason' says what holds each {scenario.area_noun(1)}.")
 st.dataframe(table, hide_index=True)
-table_downloads(table, f"{scenario.name} result", vintage="NHS Payments to General Practice "
-                "2022-23; scenario " + scenario.name, key="allocation_table")
+table_downloads(table, f"{scenario.name} result", vintage="; ".join(result.sources),
+                key="allocation_table", units=column_units(result))
 st.download_button("Download scenario JSON", scenario.to_json().encode("utf-8"),
                    file_name=f"{scenario.name}.json", mime="application/json",
                    key="scenario_json")
@@ -191,9 +237,10 @@ if st.button("Keep this scenario for comparison", key="keep_scenario"):
     if text not in kept:
         kept.append(text)
         del kept[:-MAX_COMPARE]
-if kept:
+if len(kept) >= 2:
     results = [allocation_of(text) for text in kept]  # kept scenarios use shipped data only
     st.dataframe(compare(results), width="stretch")
+if kept:
     if st.button("Clear comparison", key="clear_compare"):
         kept.clear()
         st.rerun()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from pathlib import Path
@@ -125,8 +124,9 @@ def test_budget_is_conserved_and_every_bound_holds(inst):
 @given(instances())
 def test_quadratic_solution_satisfies_kkt_and_is_l1_optimal(inst):
     """x = clip(t + lambda pop, lower, upper) for one lambda (optimal for the weighted
-    quadratic), and its L1 distance equals the HiGHS LP optimum."""
-    path, target, budget, kw = _path(inst, years=1)
+    quadratic), and its L1 distance equals the HiGHS LP optimum. This is the "nearest" rule;
+    the toward-target rule (the default) is tested in test_toward_target.py."""
+    path, target, budget, kw = _path(inst, years=1, convergence="nearest")
     x = path[1]
     current, pop = inst["current"], inst["population"]
     lower = np.zeros_like(x)
@@ -359,7 +359,7 @@ def test_scenario_round_trips_through_json_unchanged(scenario):
     again = Scenario.from_json(text)
     assert again == scenario
     assert again.to_json() == text
-    assert json.loads(text)["schema_version"] == 1
+    assert json.loads(text)["schema_version"] == 2
 
 
 def test_shipped_scenarios_are_canonical_and_valid():
@@ -423,8 +423,8 @@ def test_bad_json_is_refused_clearly():
     good = _scenario().to_dict()
     with pytest.raises(ValueError, match="unknown key 'alpah'.*Did you mean: alpha"):
         Scenario.from_dict({**good, "alpah": 0.3})
-    with pytest.raises(ValueError, match="schema_version is 2"):
-        Scenario.from_dict({**good, "schema_version": 2})
+    with pytest.raises(ValueError, match="schema_version is 3"):
+        Scenario.from_dict({**good, "schema_version": 3})
     without = dict(good)
     del without["schema_version"]
     with pytest.raises(ValueError, match="no schema_version"):
@@ -496,7 +496,7 @@ def test_zero_population_practices_get_nothing_and_are_reported(gp_result):
     assert len(zero) > 0
     assert (areas.loc[zero, "allocation"] == 0).all()
     assert (areas.loc[zero, "status"] == "zero population").all()
-    assert any("no population" in note for note in gp_result.notes)
+    assert any("released" in note and "not as losers" in note for note in gp_result.notes)
     summary = gp_result.summary()
     assert summary["areas_zero_population"] == len(zero)
     assert summary["winners"] + summary["losers"] + summary["unchanged"] == \
@@ -532,10 +532,10 @@ def test_csv_scenario_file_runs_and_exports(tmp_path):
     result = run_scenario_file(FIXTURES / "allocation_icb_csv_scenario.json", out)
     assert result.summary()["budget"] == pytest.approx(
         pd.read_csv(FIXTURES / "allocation_icb_current.csv", comment="#")["value"].sum())
-    text = out.read_bytes().decode("utf-8-sig")
-    assert "# Licence: Open Government Licence v3.0" in text
-    assert "# Scenario: test-icb-csv" in text
-    back = pd.read_csv(io.StringIO(text), comment="#")
+    sidecar = json.loads((tmp_path / "result.csv-metadata.json").read_text(encoding="utf-8"))
+    assert sidecar["dc:license"]["@id"].endswith("open-government-licence/version/3/")
+    assert any(n["rdf:value"].startswith("test-icb-csv") for n in sidecar["notes"])
+    back = pd.read_csv(out)
     assert len(back) == 42 and {"area_code", "current", "target", "allocation",
                                 "change_pct", "status"} <= set(back.columns)
     assert back["allocation"].sum() == pytest.approx(result.budget)
