@@ -284,3 +284,11 @@ def plain_caption(text: object) -> None:
     """A caption of metadata or user text, shown as plain text (never Markdown or HTML)."""
     st.caption(plain(text))
 
+
+def delta_style(change: float, *, lower_is_better: bool = True) -> dict:
+    """Colour and arrow of a metric's delta set explicitly (its text has a true minus sign)."""
+    if abs(change) < 1e-12:
+        return {"delta_color": "gray", "delta_arrow": "off"}
+    good = (change < 0) == lower_is_better
+    return {"delta_color": "green" if good else "red",
+            "delta_arrow": "down" if change < 0 else "up"}

@@ -167,6 +167,38 @@ def discard_session_upload(indicator_id: str) -> None:
             discard_upload(token, indicator_id)
 
 
+def kept_scenarios() -> list[str]:
+    """Scenario JSON texts kept for comparison: this session's list, and on a new session (a
+    reload) the list kept for this browser. The page edits the list, then calls
+    :func:`store_kept_scenarios`."""
+    kept = st.session_state.get("kept_scenarios")
+    if kept is None:
+        kept, token = [], browser_token()
+        if token:
+            from analysis.ingest import load_kept_scenarios
+
+            try:
+                kept, problems = load_kept_scenarios(token)
+            except (OSError, ValueError) as exc:
+                problems = [f"kept scenarios could not be read: {exc}"]
+            st.session_state["kept_scenario_problems"] = problems
+        st.session_state["kept_scenarios"] = kept
+    return kept
+
+
+def store_kept_scenarios() -> str | None:
+    """Keep this session's comparison list for this browser; returns why it could only be
+    kept for the session, if it could not be stored."""
+    from analysis.ingest import StateDirError, save_kept_scenarios
+
+    try:
+        save_kept_scenarios(browser_token(create=True), kept_scenarios())
+    except (StateDirError, OSError, ValueError) as exc:
+        return str(exc)
+    remember_browser()
+    return None
+
+
 def session_registry() -> IndicatorRegistry:
     """The shipped indicators plus this session's uploads (one registry per session)."""
     registry = st.session_state.get("session_registry")

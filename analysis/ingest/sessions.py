@@ -1,12 +1,14 @@
-"""Keeping an analyst's session uploads across a page reload: each browser has a random
+"""Keeping an analyst's session work across a page reload: each browser has a random
 token, and its uploads are stored as ordinary indicator packages (written atomically by
-:func:`analysis.ingest.registry.install_indicator`) under a per-user state folder,
-``$FAIRSHARE_STATE_DIR`` or the user's cache folder, never in the git-tracked ``data/``.
-Uploads stay until the analyst discards them, or :data:`KEEP_DAYS` days after last use.
+:func:`analysis.ingest.registry.install_indicator`) and its scenarios kept for comparison as
+one JSON file, under a per-user state folder, ``$FAIRSHARE_STATE_DIR`` or the user's cache
+folder, never in the git-tracked ``data/``. They stay until the analyst discards them, or
+:data:`KEEP_DAYS` days after last use.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -21,6 +23,9 @@ from analysis.ingest.registry import install_indicator, remove_indicator
 
 STATE_DIR_ENV = "FAIRSHARE_STATE_DIR"
 UPLOADS = "uploads"
+KEPT_SCENARIOS = "kept-scenarios"
+MAX_KEPT_SCENARIOS = 4
+MAX_SCENARIO_CHARS = 200_000
 KEEP_DAYS = 30
 TOKEN = re.compile(r"\A[A-Za-z0-9_-]{22,64}\Z")
 
@@ -129,22 +134,73 @@ def discard_upload(token: str, indicator_id: str) -> bool:
     return True
 
 
-def prune_expired(now: float | None = None) -> list[str]:
-    """Delete the uploads of browsers unused for more than :data:`KEEP_DAYS` days; returns
-    the tokens removed."""
+def _kept_scenarios_file(token: str) -> Path:
+    if not valid_token(token):
+        raise StateDirError("not a valid browser token")
+    return state_dir() / KEPT_SCENARIOS / f"{token}.json"
+
+
+def save_kept_scenarios(token: str, scenarios: list[str]) -> None:
+    """Store this browser's scenarios kept for comparison (scenario JSON texts, at most
+    :data:`MAX_KEPT_SCENARIOS`), replacing the file atomically (write, fsync, rename): a
+    crash leaves the old list or the new one, never half of one."""
+    kept = [s for s in scenarios if isinstance(s, str) and len(s) <= MAX_SCENARIO_CHARS]
+    path = _kept_scenarios_file(token)
     try:
-        root = state_dir() / UPLOADS
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        with temporary.open("w", encoding="utf-8") as handle:
+            json.dump(kept[-MAX_KEPT_SCENARIOS:], handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise StateDirError(f"cannot keep the scenarios in {path.parent}: "
+                            f"{exc.strerror or exc}") from None
+
+
+def load_kept_scenarios(token: str) -> tuple[list[str], list[str]]:
+    """This browser's kept scenarios (JSON texts) and plain-text problems; a damaged file is
+    reported and ignored, never fatal. Reading marks the file as used."""
+    prune_expired()
+    path = _kept_scenarios_file(token)
+    if not path.is_file():
+        return [], []
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        os.utime(path)
+    except (OSError, ValueError) as exc:
+        return [], [f"the scenarios kept for comparison could not be read ({path.name}: {exc})"]
+    if not isinstance(kept, list) or not all(isinstance(s, str) for s in kept):
+        return [], [f"the scenarios kept for comparison ({path.name}) are not a list of "
+                    "scenario texts, and were ignored"]
+    return kept[-MAX_KEPT_SCENARIOS:], []
+
+
+def prune_expired(now: float | None = None) -> list[str]:
+    """Delete the uploads and kept scenarios of browsers unused for more than
+    :data:`KEEP_DAYS` days; returns the tokens removed."""
+    try:
+        root = state_dir()
     except StateDirError:
-        return []
-    if not root.is_dir():
         return []
     limit = (now if now is not None else time.time()) - KEEP_DAYS * 86_400
     removed = []
-    for folder in root.iterdir():
+    for entry in [*_entries(root / UPLOADS), *_entries(root / KEPT_SCENARIOS)]:
         try:
-            if folder.is_dir() and valid_token(folder.name) and folder.stat().st_mtime < limit:
-                shutil.rmtree(folder, ignore_errors=True)
-                removed.append(folder.name)
+            if valid_token(entry.name.removesuffix(".json")) and entry.stat().st_mtime < limit:
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+                removed.append(entry.name.removesuffix(".json"))
         except OSError:
             continue
     return removed
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir()) if folder.is_dir() else []
+    except OSError:
+        return []

@@ -30,25 +30,24 @@ from analysis.numbers import format_number
 from dashboard.components import (
     chart_with_text,
     deck_map,
+    delta_style,
     legend_html,
     plain,
     polygon_layer,
     table_downloads,
 )
-from dashboard.state import allocation_of, choices, scenario_files, small_area_changes_of
+from dashboard.state import (
+    allocation_of,
+    choices,
+    kept_scenarios,
+    scenario_files,
+    small_area_changes_of,
+    store_kept_scenarios,
+)
 
 MAX_COMPARE = 4
 RULES = {"toward_target": "Toward target (NHS England convention)",
          "nearest": "Nearest allocation overall (residual spread per head)"}
-
-
-def delta_style(change: float, *, lower_is_better: bool = True) -> dict:
-    """Colour and arrow of a metric's delta set explicitly (its text has a true minus sign)."""
-    if abs(change) < 1e-12:
-        return {"delta_color": "gray", "delta_arrow": "off"}
-    good = (change < 0) == lower_is_better
-    return {"delta_color": "green" if good else "red",
-            "delta_arrow": "down" if change < 0 else "up"}
 
 
 area = st.session_state["study_area"]
@@ -231,18 +230,20 @@ st.download_button("Download scenario JSON", scenario.to_json().encode("utf-8"),
                    key="scenario_json")
 
 st.subheader("Compare scenarios")
-kept: list[str] = st.session_state.setdefault("kept_scenarios", [])
-if st.button("Keep this scenario for comparison", key="keep_scenario"):
-    text = scenario.to_json()
-    if text not in kept:
-        kept.append(text)
-        del kept[:-MAX_COMPARE]
+kept = kept_scenarios()  # kept for this browser: they survive a reload until cleared
+scenario_text = scenario.to_json()
+if (st.button("Keep this scenario for comparison", key="keep_scenario")
+        and scenario_text not in kept):
+    kept[:] = [*kept, scenario_text][-MAX_COMPARE:]
+    if problem := store_kept_scenarios():
+        st.warning(f"Kept for this session only: {plain(problem)}")
 if len(kept) >= 2:
     results = [allocation_of(text) for text in kept]  # kept scenarios use shipped data only
     st.dataframe(compare(results), width="stretch")
 if kept:
     if st.button("Clear comparison", key="clear_compare"):
         kept.clear()
+        store_kept_scenarios()
         st.rerun()
 else:
     st.caption("Keep two to four scenarios to see them side by side.")
