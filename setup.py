@@ -19,6 +19,7 @@ setup(
     package_dir={"fairshare_data": "data", SETTINGS: ".streamlit"},
     package_data={
         "analysis.briefing.templates": ["*.j2"],
+        "analysis.learning.migrations": ["script.py.mako"],
         SETTINGS: ["config.toml"],
         **{name: ["*.parquet", "*.yaml", "*.json", "*.md"] for name in DATA},
     },

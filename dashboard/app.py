@@ -42,6 +42,8 @@ PAGES = [
             icon=":material/swap_horiz:", url_path="allocation"),
     st.Page(str(PAGES_DIR / "add_data.py"), title="Add data", icon=":material/upload_file:",
             url_path="add-data"),
+    st.Page(str(PAGES_DIR / "learning.py"), title="Learning log", icon=":material/forum:",
+            url_path="learning"),
 ]
 
 started = time.perf_counter()

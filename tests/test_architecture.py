@@ -38,8 +38,9 @@ ALLOWED = {
     "briefing": SHARED | {"data", "stats", "access", "funding", "explore", "allocation",
                           "exports"},
     "build": SHARED | {"data", "access", "funding"},
+    "learning": SHARED | {"data", "exports"},
     "cli": SHARED | {"data", "stats", "access", "funding", "explore", "ingest", "allocation",
-                     "briefing", "build", "exports"},
+                     "briefing", "build", "exports", "learning"},
 }
 
 

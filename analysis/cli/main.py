@@ -16,6 +16,7 @@ from analysis.cli.dashboard import dashboard
 from analysis.cli.data import data_app
 from analysis.cli.funding import gp_funding
 from analysis.cli.indicators import indicators_app
+from analysis.cli.notes import notes_app, reviews_app
 
 app = typer.Typer(
     help="Fairshare: where is need high and provision low, and what would redirecting "
@@ -32,6 +33,8 @@ app.command()(dashboard)
 app.command("briefing")(briefing_command)
 app.add_typer(data_app, name="data")
 app.add_typer(indicators_app, name="indicators")
+app.add_typer(notes_app, name="notes")
+app.add_typer(reviews_app, name="reviews")
 
 if __name__ == "__main__":  # pragma: no cover
     app()
