@@ -36,7 +36,7 @@ ALLOWED = {
     "ingest": SHARED | {"data", "access"},
     "allocation": SHARED | {"data", "stats", "access", "funding", "explore", "exports"},
     "briefing": SHARED | {"data", "stats", "access", "funding", "explore", "allocation",
-                          "exports"},
+                          "exports", "learning"},
     "build": SHARED | {"data", "access", "funding"},
     "learning": SHARED | {"data", "exports"},
     "cli": SHARED | {"data", "stats", "access", "funding", "explore", "ingest", "allocation",
