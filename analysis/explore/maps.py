@@ -208,10 +208,12 @@ def fisher_jenks_breaks(values: np.ndarray, k: int) -> np.ndarray:
     return bins
 
 
-def natural_scheme_name(scheme: str, values: int) -> str:
-    """The classification's name for a caption, saying when natural breaks are approximate."""
+def natural_scheme_name(scheme: str, distinct_values: int) -> str:
+    """The classification's name for a caption, saying when natural breaks are approximate
+    (more than :data:`NATURAL_BREAKS_EXACT_LIMIT` distinct values, as in
+    :func:`natural_breaks`)."""
     name = SCHEMES.get(scheme, scheme).lower()
-    if scheme == "natural_breaks" and values > NATURAL_BREAKS_EXACT_LIMIT:
+    if scheme == "natural_breaks" and distinct_values > NATURAL_BREAKS_EXACT_LIMIT:
         return f"{name}, approximate: optimised over {NATURAL_BREAKS_EXACT_LIMIT:,} bins"
     return name
 
@@ -506,7 +508,8 @@ def choropleth_layer(areas, values: pd.Series, *, title: str, unit: str,
     shown = int(values.notna().sum())
     worst = "highest" if higher_is_worse else "lowest"
     alt = (f"Map of {len(areas):,} small areas coloured by {title} ({unit}) in "
-           f"{len(classified.legend.labels)} classes ({natural_scheme_name(scheme, shown)}), "
+           f"{len(classified.legend.labels)} classes "
+           f"({natural_scheme_name(scheme, int(values.nunique()))}), "
            f"darkest for the {worst} values; {without_data_text(len(areas) - shown)}.")
     if hidden.any():
         alt += (f" {int(hidden.sum()):,} values based on fewer than 5 people are shown as "

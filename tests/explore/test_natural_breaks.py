@@ -89,3 +89,11 @@ def test_map_caption_names_the_method_and_never_says_0_without_data():
     layer = choropleth_layer(areas, gappy, title="IMD 2025 score", unit="score",
                              higher_is_worse=True)
     assert "3 small areas without data (grey)" in layer.alt_text
+
+
+def test_caption_says_approximate_only_when_the_breaks_are():
+    # 5,000 areas with 300 distinct values: exact breaks, so no "approximate" in the caption
+    values = np.repeat(np.arange(300, dtype=float), 17)[:5_000]
+    _, exact = natural_breaks(values, 5)
+    assert exact
+    assert "approximate" not in natural_scheme_name("natural_breaks", len(np.unique(values)))
