@@ -160,3 +160,9 @@ def test_cli_start_does_not_import_the_heavy_engine():
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_test_modules_have_unique_names():
+    # pytest's default import mode needs unique basenames across the tests/<room>/ folders
+    names = [p.name for p in (REPO / "tests").rglob("test_*.py")]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
