@@ -9,8 +9,10 @@ Figures are written by :mod:`analysis.numbers` and small counts hidden by
 (plain English),
 ``content`` (the :class:`Briefing` model, suppressed tables, glossary), ``charts`` (charts and
 maps), ``sections`` (deprivation, provision and inverse care, health outcome, decile table),
-``funding`` (GP payments by deprivation, allocation scenario), ``assembly``
-(:func:`build_briefing`) and ``rendering`` (:func:`render` to HTML, PDF and DOCX).
+``funding`` (GP payments by deprivation, allocation scenario), ``notes`` (the learning log's
+notes for the area: what people and practitioners told us, decisions under review; read-only,
+imported lazily), ``assembly`` (:func:`build_briefing`) and ``rendering`` (:func:`render` to
+HTML, PDF and DOCX; a PDF stays within four pages by cutting notes).
 """
 
 import lazy_loader
@@ -25,11 +27,16 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "Figure",
             "GlossaryEntry",
             "KeyNumber",
+            "NoteItem",
+            "NotesPart",
             "ScenarioPart",
             "SourceEntry",
         ],
         "funding": ["GP_PAYMENT_YEAR", "run_scenario"],
-        "rendering": ["FORMATS", "MEDIA_TYPES", "briefing_bytes", "render", "render_html"],
+        "notes": ["DECISION_KINDS", "QUALITATIVE_KINDS", "fit_notes", "note_scope",
+                  "notes_part", "open_learning_log"],
+        "rendering": ["FORMATS", "MAX_PAGES", "MEDIA_TYPES", "briefing_bytes", "render",
+                      "render_html"],
         "sections": ["BRIEFING_NEED", "BRIEFING_OUTCOME", "BRIEFING_PROVISION"],
         "wording": [
             "VERDICT_LABEL",

@@ -15,7 +15,10 @@ calls, so the numbers always agree with it:
 * GP payments per weighted patient by practice deprivation quintile:
   :func:`analysis.funding.funding_by_deprivation` and :func:`analysis.funding.funding_gap`;
 * a need × provision map in 3 × 3 classes: :func:`analysis.explore.bivariate_classes`;
-* optionally an allocation scenario: :func:`analysis.allocation.allocate`.
+* optionally an allocation scenario: :func:`analysis.allocation.allocate`;
+* where the learning log has notes for the area, the areas it lies in or the areas inside
+  it: what people and practitioners told us, and decisions under review
+  (:mod:`analysis.briefing.notes`, reading :class:`analysis.learning.LearningLog`).
 
 The sections themselves live in :mod:`analysis.briefing.sections` and
 :mod:`analysis.briefing.funding`; this module runs them in order and writes the headline and
@@ -26,10 +29,12 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from analysis.briefing.charts import _bivariate_map, _decile_map
 from analysis.briefing.content import Briefing, SourceEntry, _glossary, _unique_sources
 from analysis.briefing.funding import _gp_funding_step, _scenario_step
+from analysis.briefing.notes import NOTES_METHOD, notes_part
 from analysis.briefing.sections import (
     BRIEFING_PROVISION,
     DEPRIVATION_DECILE_ID,
@@ -63,6 +68,17 @@ def _attribution(sources: tuple[SourceEntry, ...]) -> str:
     return ("Contains public sector information licensed under the Open Government Licence "
             "v3.0. Contains OS data © Crown copyright and database right. Source: "
             + "; ".join(publishers) + ".")
+
+
+def _notes_facts(part) -> dict:
+    """How many learning-log notes the briefing has and shows (nothing without notes, so a
+    briefing without notes is unchanged)."""
+    if part is None:
+        return {}
+    return {"learning_notes": {"voices_total": part.voices_total,
+                               "voices_shown": len(part.voices),
+                               "decisions_total": part.decisions_total,
+                               "decisions_shown": len(part.decisions)}}
 
 
 def _base_methods(country: str, index_label: str) -> list[str]:
@@ -105,12 +121,17 @@ def _headline(name: str, summary: AreaSummary, country: str, panel: EquityPanel 
 
 def build_briefing(area_code: str, *, scenario_path: str | Path | None = None,
                    registry: IndicatorRegistry | None = None, suppress_below: int = 5,
-                   produced: date | None = None) -> Briefing:
+                   produced: date | None = None, notes: bool = True,
+                   learning_log: Any | None = None) -> Briefing:
     """Everything an equity briefing of ``area_code`` (any level) says, from the analysis API.
 
     ``scenario_path``: an allocation scenario JSON (``data/scenarios/*.json``) whose winners,
     losers and equity impact are added. ``suppress_below``: counts from 1 to this − 1 are
     hidden in tables (0 turns suppression off). ``produced``: the date printed (today).
+    ``notes``: add the learning log's sections when it has notes for the area (``False``:
+    never read the log); ``learning_log``: the :class:`analysis.learning.LearningLog` to
+    read (default: the configured one, read-only; a log that does not exist yet is never
+    created and leaves the briefing unchanged).
     Raises :class:`analysis.data.geography.UnknownAreaError` (with the closest codes) for an
     unknown area, ``ValueError`` for a bad scenario.
     """
@@ -160,6 +181,11 @@ def build_briefing(area_code: str, *, scenario_path: str | Path | None = None,
         "does not show why it exists. Use them to ask questions of services, alongside local "
         "knowledge.")
 
+    produced = produced or date.today()
+    notes_section = notes_part(ref, today=produced, log=learning_log) if notes else None
+    if notes_section is not None:
+        d.methods.append(NOTES_METHOD)
+
     tables = list(d.tables) + list(scenario_part.tables if scenario_part else ())
     footnotes = []
     if any(t.suppressed for t in tables):
@@ -168,14 +194,15 @@ def build_briefing(area_code: str, *, scenario_path: str | Path | None = None,
     sources = _unique_sources(d.sources)
     return Briefing(
         area_code=ref.code, area_name=name, level_label=level_label, country=country,
-        country_label=COUNTRY_LABEL[country], produced=produced or date.today(),
+        country_label=COUNTRY_LABEL[country], produced=produced,
         title=f"Equity briefing: {name}", headline=_headline(name, summary, country, panel),
         key_numbers=tuple(d.key_numbers), meaning=tuple(d.meaning), missing=tuple(d.missing),
         figures=tuple(d.figures), tables=tuple(d.tables), scenario=scenario_part,
         methods=tuple(d.methods), glossary=_glossary(d.glossary),
         sources=sources, attribution=_attribution(sources), licence=OGL,
         licence_url=OGL_URL, footnotes=tuple(footnotes), suppress_below=suppress_below,
+        notes=notes_section,
         facts={"area_code": ref.code, "area_name": name, "level": ref.level,
-               "country": country, **d.facts})
+               "country": country, **d.facts, **_notes_facts(notes_section)})
 
 

@@ -110,6 +110,72 @@ class ScenarioPart:
 
 
 @dataclass(frozen=True)
+class NoteItem:
+    """One learning-log note as a briefing shows it: its text exactly as written (cut at
+    ``text`` with "…" when long; ``full_text`` keeps all of it for re-fitting), where it came
+    from, and for decisions the review status, what happened and what was learned."""
+
+    note_id: int
+    kind_label: str
+    source: str
+    date_text: str
+    area_name: str
+    area_code: str
+    text: str
+    truncated: bool = False
+    status: str = ""
+    due_first: bool = False
+    outcome: str = ""
+    learned: str = ""
+    full_text: str = field(default="", repr=False)
+    full_outcome: str = field(default="", repr=False)
+    full_learned: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class NotesPart:
+    """The learning log in a briefing: "What people and practitioners told us" (the most
+    recent qualitative notes) and "Decisions under review", with how many more notes the
+    log holds for the area than are shown."""
+
+    voices: tuple[NoteItem, ...]
+    voices_total: int
+    decisions: tuple[NoteItem, ...]
+    decisions_total: int
+    caution: str
+    lookup: str
+
+    @property
+    def voices_more(self) -> int:
+        """Qualitative notes in the log for the area that are not shown."""
+        return self.voices_total - len(self.voices)
+
+    @property
+    def decisions_more(self) -> int:
+        """Decision and learning-review notes for the area that are not shown."""
+        return self.decisions_total - len(self.decisions)
+
+    @property
+    def voices_more_text(self) -> str:
+        """The "n more notes" line of the qualitative section ('' when all are shown)."""
+        return _more_text(self.voices_more, "note from people and practitioners",
+                          "notes from people and practitioners", self.lookup)
+
+    @property
+    def decisions_more_text(self) -> str:
+        """The "n more" line of the decisions section ('' when all are shown)."""
+        return _more_text(self.decisions_more, "decision or learning review",
+                          "decisions and learning reviews", self.lookup)
+
+
+def _more_text(count: int, one: str, many: str, lookup: str) -> str:
+    if count <= 0:
+        return ""
+    return (f"{format_number(count, 0)} more {one if count == 1 else many} for this area "
+            f"{'is' if count == 1 else 'are'} in the learning log. {lookup}")
+
+
+@dataclass(frozen=True)
 class Briefing:
     """Everything one briefing says; :func:`analysis.briefing.rendering.render` lays it out as
     PDF, HTML or DOCX.
@@ -141,6 +207,7 @@ class Briefing:
     footnotes: tuple[str, ...]
     suppress_below: int
     facts: Mapping[str, Any] = field(default_factory=dict)
+    notes: NotesPart | None = None
 
     @property
     def produced_text(self) -> str:

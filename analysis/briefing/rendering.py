@@ -6,6 +6,7 @@ Jinja2, WeasyPrint and python-docx are imported only when a briefing is rendered
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 from collections.abc import Sequence
@@ -13,7 +14,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from analysis.briefing.assembly import build_briefing
-from analysis.briefing.content import Briefing, Figure
+from analysis.briefing.content import Briefing, Figure, NotesPart
+from analysis.briefing.notes import FIT_STEPS, fit_notes
 from analysis.disclosure import SUPPRESSED
 
 Format = Literal["pdf", "html", "docx"]
@@ -24,6 +26,8 @@ MEDIA_TYPES: dict[str, str] = {"pdf": "application/pdf", "html": "text/html; cha
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "briefing.html.j2"
+#: A briefing's PDF is at most this many pages: learning-log notes are cut to fit.
+MAX_PAGES = 4
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,8 +50,23 @@ def render_html(briefing: Briefing, *, for_print: bool = False) -> str:
 def _render_pdf(briefing: Briefing) -> bytes:
     from weasyprint import HTML
 
-    html = render_html(briefing, for_print=True)
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_variant="pdf/ua-1")
+    options = {"pdf_variant": "pdf/ua-1"}
+
+    def laid_out(b: Briefing) -> Any:
+        html = render_html(b, for_print=True)
+        return HTML(string=html, base_url=str(TEMPLATES)).render(**options)
+
+    document = laid_out(briefing)
+    if briefing.notes is not None and len(document.pages) > MAX_PAGES:
+        # the learning-log notes give way first: fewer and shorter notes (the "n more"
+        # lines say how many are left out), down to those lines alone
+        for voices, decisions, limit in FIT_STEPS[1:]:
+            fitted = dataclasses.replace(
+                briefing, notes=fit_notes(briefing.notes, voices, decisions, limit))
+            document = laid_out(fitted)
+            if len(document.pages) <= MAX_PAGES:
+                break
+    return document.write_pdf(**options)
 
 
 def _docx_header_row(row: Any) -> None:
@@ -99,6 +118,51 @@ def _docx_picture(document: Any, figure: Figure, width_mm: float) -> None:
     properties = document.inline_shapes[-1]._inline.docPr
     properties.set("descr", figure.alt_text)
     properties.set("title", figure.title)
+
+
+def _docx_note(document: Any, meta: Sequence[str], note: Any) -> None:
+    """One note: a line saying what it is and where it came from, then its text. Every
+    piece is a plain run (python-docx writes it as text: no markup is interpreted)."""
+    from docx.shared import Pt
+
+    head = document.add_paragraph()
+    head.paragraph_format.space_after = Pt(0)
+    head.paragraph_format.keep_with_next = True
+    for index, piece in enumerate(meta):
+        run = head.add_run(piece if index == 0 else f" · {piece}")
+        run.bold = index == 0
+        run.font.size = Pt(8.5)
+    body = document.add_paragraph()
+    body.add_run(note.text)
+    if note.truncated:
+        body.add_run(f" [continues in note {note.note_id}]").italic = True
+    for label, text in (("What happened: ", note.outcome), ("What was learned: ", note.learned)):
+        if text:
+            line = document.add_paragraph()
+            line.add_run(label).bold = True
+            line.add_run(text)
+
+
+def _docx_notes(document: Any, notes: NotesPart) -> None:
+    """The learning-log sections: what people and practitioners told us (marked as
+    qualitative evidence) and decisions under review."""
+    if notes.voices or notes.voices_more:
+        document.add_heading("What people and practitioners told us", level=1)
+        caution = document.add_paragraph(style="Intense Quote")
+        caution.add_run("Qualitative evidence, not statistics. ").bold = True
+        caution.add_run(notes.caution)
+        for note in notes.voices:
+            _docx_note(document, (note.kind_label, note.source, note.date_text,
+                                  note.area_name, f"note {note.note_id}"), note)
+        if notes.voices_more_text:
+            document.add_paragraph(notes.voices_more_text, style="Caption")
+    if notes.decisions or notes.decisions_more:
+        document.add_heading("Decisions under review", level=1)
+        for note in notes.decisions:
+            _docx_note(document, (note.status, note.kind_label, note.source, note.date_text,
+                                  note.area_name, f"note {note.note_id}"), note)
+        if notes.decisions_more_text:
+            document.add_paragraph(notes.decisions_more_text, style="Caption")
 
 
 def _render_docx(briefing: Briefing) -> bytes:
@@ -160,6 +224,9 @@ def _render_docx(briefing: Briefing) -> bytes:
             _docx_table(document, table.header, table.rows, table.numeric)
             for note in table.notes:
                 document.add_paragraph(note, style="Caption")
+
+    if briefing.notes is not None:
+        _docx_notes(document, briefing.notes)
 
     document.add_heading("Glossary", level=1)
     _docx_table(document, ("Term", "Meaning"),

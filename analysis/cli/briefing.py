@@ -7,6 +7,12 @@ The lead registers :func:`briefing_command` on the main Typer app::
     fairshare briefing --area E54000057 --format pdf --out gm.pdf
     fairshare briefing --area E08000010 --format docx --scenario data/scenarios/x.json --out w.docx
     fairshare briefing --all icb --format pdf --out briefings/
+    fairshare briefing --area E08000010 --no-notes --out wigan.pdf   # leave out the log
+
+Where the learning log has notes for the area (or the areas it lies in, or inside it), a
+briefing gains "What people and practitioners told us" and "Decisions under review"
+(``--no-notes`` leaves them out). The log is read only, never created, and imported inside
+the functions, so that registering the command stays fast.
 
 A batch never stops at one failure: every area is attempted, a progress bar shows how far it
 has got, and a summary at the end lists each area that failed and why. The exit code is 0
@@ -82,13 +88,15 @@ def areas_of_level(level: str) -> list[tuple[str, str]]:
 
 
 def _one_briefing(code: str, name: str, fmt: str, out_dir: Path, scenario: Path | None,
-                  suppress_below: int) -> tuple[str, str, Path | None, str | None]:
+                  suppress_below: int, notes: bool = True
+                  ) -> tuple[str, str, Path | None, str | None]:
     """Build, render and write one briefing; any error comes back as text, never raised,
     so that one area's failure cannot stop a batch (and pickles from a worker process)."""
     from analysis.briefing import build_briefing, render
 
     try:
-        briefing = build_briefing(code, scenario_path=scenario, suppress_below=suppress_below)
+        briefing = build_briefing(code, scenario_path=scenario, suppress_below=suppress_below,
+                                  notes=notes)
         path = out_dir / output_name(code, name, fmt)
         _write_atomically(path, render(briefing, fmt))
         return code, name, path, None
@@ -99,14 +107,15 @@ def _one_briefing(code: str, name: str, fmt: str, out_dir: Path, scenario: Path 
 def write_briefings(areas: Sequence[tuple[str, str]], fmt: str, out_dir: Path, *,
                     scenario: Path | None = None, suppress_below: int = 5,
                     on_done: Callable[[str], None] | None = None,
-                    jobs: int = 1) -> BatchResult:
+                    jobs: int = 1, notes: bool = True) -> BatchResult:
     """Write one briefing per area into ``out_dir``; never stop at a failure.
 
     Any exception while building or rendering one area is recorded as a
     :class:`BatchFailure` (type and message) and the batch moves on. ``on_done`` is called
     with each area code after it is attempted (for a progress bar). ``jobs`` > 1 spreads the
     areas over that many worker processes (started fresh with "spawn": vl-convert's engine
-    is not fork-safe); each worker pays the start-up (about 5 s) once.
+    is not fork-safe); each worker pays the start-up (about 5 s) once. ``notes``: add the
+    learning log's sections where it has notes for an area.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     result = BatchResult()
@@ -123,7 +132,7 @@ def write_briefings(areas: Sequence[tuple[str, str]], fmt: str, out_dir: Path, *
 
     if jobs <= 1 or len(areas) < 2:
         for code, name in areas:
-            record(_one_briefing(code, name, fmt, out_dir, scenario, suppress_below))
+            record(_one_briefing(code, name, fmt, out_dir, scenario, suppress_below, notes))
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -132,7 +141,8 @@ def write_briefings(areas: Sequence[tuple[str, str]], fmt: str, out_dir: Path, *
         with ProcessPoolExecutor(max_workers=min(jobs, len(areas)),
                                  mp_context=context) as pool:
             futures = {pool.submit(_one_briefing, code, name, fmt, out_dir, scenario,
-                                   suppress_below): (code, name) for code, name in areas}
+                                   suppress_below, notes): (code, name)
+                       for code, name in areas}
             for future in as_completed(futures):
                 code, name = futures[future]
                 try:
@@ -181,6 +191,9 @@ def briefing_command(
     jobs: int = typer.Option(
         1, "--jobs", min=1, help="With --all: worker processes to use (each starts in about "
         "5 s; worth it for more than a dozen areas)."),
+    notes: bool = typer.Option(
+        True, "--notes/--no-notes", help="Add the learning log's notes for the area (what "
+        "people and practitioners told us; decisions under review) when there are any."),
 ) -> None:
     """Plain-English equity briefing (PDF, web page or Word) for an area, or for all areas of
     a level."""
@@ -220,21 +233,25 @@ def briefing_command(
     if ref is not None:
         try:
             briefing = build_briefing(ref.code, scenario_path=scenario,
-                                      suppress_below=suppress_below)
+                                      suppress_below=suppress_below, notes=notes)
         except (UnknownAreaError, EmptySelectionError) as exc:
             _fail(str(exc))
             return
         path = _single_path(out, ref.code, briefing.area_name, fmt)
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_atomically(path, render(briefing, fmt))
-        typer.echo(f"Wrote {path} ({briefing.area_name}).")
+        shown = ""
+        if briefing.notes is not None:
+            told = len(briefing.notes.voices) + len(briefing.notes.decisions)
+            shown = f"; {told} learning-log note{'' if told == 1 else 's'}"
+        typer.echo(f"Wrote {path} ({briefing.area_name}{shown}).")
         return
 
     areas = areas_of_level(level)
     with typer.progressbar(length=len(areas), label=f"Briefings ({level})",
                            show_pos=True, file=None) as bar:
         result = write_briefings(areas, fmt, out, scenario=scenario,
-                                 suppress_below=suppress_below, jobs=jobs,
+                                 suppress_below=suppress_below, jobs=jobs, notes=notes,
                                  on_done=lambda _: bar.update(1))
     typer.echo(f"Wrote {len(result.written)} of {len(areas)} briefings to {out} in "
                f"{result.seconds:.0f} s.")
