@@ -25,5 +25,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
                   "dispose_engines", "get_engine", "state_dir"],
         "validation": ["KINDS", "MAX_TEXT", "NoteInputError", "PAST_EVENT_KINDS",
                        "area_and_parents"],
+        "views": ["NotedAreas", "area_notes", "log_exists", "noted_area_geometry",
+                  "noted_areas", "notes_export_info", "scenario_notes"],
     },
 )

@@ -36,6 +36,7 @@ from dashboard.components import (
     polygon_layer,
     table_downloads,
 )
+from dashboard.notes import scenario_notes_section
 from dashboard.state import (
     allocation_of,
     choices,
@@ -48,7 +49,6 @@ from dashboard.state import (
 MAX_COMPARE = 4
 RULES = {"toward_target": "Toward target (NHS England convention)",
          "nearest": "Nearest allocation overall (residual spread per head)"}
-
 
 area = st.session_state["study_area"]
 st.title("Allocation modeller")
@@ -226,8 +226,8 @@ st.dataframe(table, hide_index=True)
 table_downloads(table, f"{scenario.name} result", vintage="; ".join(result.sources),
                 key="allocation_table", units=column_units(result))
 st.download_button("Download scenario JSON", scenario.to_json().encode("utf-8"),
-                   file_name=f"{scenario.name}.json", mime="application/json",
-                   key="scenario_json")
+                   file_name=f"{scenario.name}.json", mime="application/json", key="scenario_json")
+scenario_notes_section(scenario.name, area.url_code)
 
 st.subheader("Compare scenarios")
 kept = kept_scenarios()  # kept for this browser: they survive a reload until cleared

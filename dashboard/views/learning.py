@@ -13,16 +13,11 @@ from analysis.learning import (
     KINDS,
     RULE,
     LearningLog,
-    NoteInputError,
-    NoteNotFoundError,
-    PersonalDataError,
-    StorageError,
-    notes_csv,
+    log_exists,
     notes_frame,
-    notes_json,
 )
+from dashboard.notes import ERRORS, author_field, note_editor, notes_downloads, show_error
 
-ERRORS = (NoteInputError, NoteNotFoundError, PersonalDataError, StorageError)
 _SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
 
 
@@ -31,28 +26,6 @@ def md(text: object) -> str:
     punctuation character backslash-escaped (CommonMark §2.4), so no link, emphasis, HTML
     or ``:colour[...]`` directive can form."""
     return _SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", str(text)).strip())
-
-
-def _auth_configured() -> bool:
-    try:
-        return "auth" in st.secrets
-    except Exception:  # noqa: BLE001 - no secrets file at all
-        return False
-
-
-def _author() -> str | None:
-    """The signed-in user under OpenID Connect; else the display name typed here."""
-    if _auth_configured():
-        if not st.user.is_logged_in:
-            st.info("Sign in to add notes: this deployment records who wrote each one.")
-            st.button("Sign in", on_click=st.login, key="learning_login")
-            return None
-        name = st.user.get("name") or st.user.get("email") or ""
-        st.caption(f"Writing as {md(name)} (signed in).")
-        return str(name)
-    name = st.text_input("Your display name (shown as the author of your notes)",
-                         key="learning_author", max_chars=200)
-    return name.strip() or None
 
 
 area = st.session_state["study_area"]
@@ -71,7 +44,7 @@ with st.expander("The personal-data rule", expanded=False):
 add_tab, list_tab, reviews_tab = st.tabs(["Add a note", "Notes", "Reviews due"])
 
 with add_tab:
-    author = _author()
+    author = author_field("learning_author")
     with st.form("learning_add", clear_on_submit=False):
         kind = st.selectbox("Kind", list(KINDS), format_func=KINDS.get, key="learning_kind")
         body = st.text_area("What was said, seen or decided", max_chars=10_000, height=160,
@@ -94,7 +67,7 @@ with add_tab:
                             indicator=indicator or None, scenario=scenario or None,
                             review_date=review if kind == "decision" else None)
         except ERRORS as exc:
-            st.error(md(exc))
+            show_error(exc)
         else:
             st.success(md(f"Saved note #{saved.note.id} for {saved.note.area_name}."))
             for warning in saved.warnings:
@@ -113,24 +86,20 @@ with list_tab:
     removed = right.checkbox("Show removed notes", value=False, key="learning_removed")
     filters = dict(area=code, include_parents=parents, kind=kinds or None, since=since,
                    until=until, include_removed=removed)
+    notes = []
     try:
-        notes = log.search(query, **filters) if query.strip() else log.list(**filters)
+        if log_exists():  # a log not made yet has no notes: reading it creates nothing
+            notes = (log.search(query, **filters) if query.strip()
+                     else log.list(**filters))
     except ERRORS as exc:
-        st.error(md(exc))
-        notes = []
+        show_error(exc)
     st.caption(f"{len(notes):,} note(s)")
     if notes:
         frame = notes_frame(notes)
         st.dataframe(frame[["id", "event_date", "kind_label", "area_name", "source", "text",
                             "tags", "author", "review_due", "version", "removed_at"]],
                      hide_index=True, key="learning_table")
-        stem = f"fairshare-learning-log-{code}"
-        d1, d2 = st.columns(2)
-        d1.download_button("Download CSV", notes_csv(notes), file_name=f"{stem}.csv",
-                           mime="text/csv", key="learning_csv")
-        d2.download_button("Download JSON", notes_json(notes, area=code),
-                           file_name=f"{stem}.json", mime="application/json",
-                           key="learning_json")
+        notes_downloads(notes, code)
         for note in notes[:30]:
             label = f"#{note.id} · {note.event_date} · {note.kind_label} · {note.area_name}"
             with st.expander(md(label)):
@@ -141,23 +110,17 @@ with list_tab:
                         + (f"\nLink: {note.link}" if note.link else "")
                         + (f"\nReview due: {note.review_due}" if note.review_due else "")
                         + (f"\nRemoved {note.removed_at:%Y-%m-%d} by {note.removed_by}"
+                           f" ({note.removed_reason or 'no reason given'})"
                            if note.removed else ""))
-                if author and not note.removed:
-                    reason = st.text_input("Reason for removing", key=f"why_{note.id}")
-                    if st.button("Remove (kept in the history)", key=f"rm_{note.id}"):
-                        try:
-                            log.remove(note.id, author=author, reason=reason or None)
-                        except ERRORS as exc:
-                            st.error(md(exc))
-                        else:
-                            st.rerun()
+        note_editor(log, notes, author)
 
 with reviews_tab:
+    due = []
     try:
-        due = log.reviews_due(area=code, within_days=30)
+        if log_exists():
+            due = log.reviews_due(area=code, within_days=30)
     except ERRORS as exc:
-        st.error(md(exc))
-        due = []
+        show_error(exc)
     st.caption(f"{len(due)} review(s) due within 30 days")
     for item in due:
         with st.expander(md(f"Due {item.due}: decision #{item.note_id} "
@@ -172,6 +135,6 @@ with reviews_tab:
                             log.record_review(item.note_id, outcome=outcome,
                                               learned=learned, author=author)
                         except ERRORS as exc:
-                            st.error(md(exc))
+                            show_error(exc)
                         else:
                             st.rerun()

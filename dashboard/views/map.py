@@ -1,5 +1,6 @@
 """Map: any indicator as a small-area choropleth, or need × provision as a bivariate map,
-with service points on top. Clicking an area opens its profile."""
+with service points on top and, optionally, the areas that have notes in the learning log.
+Clicking an area opens its profile."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from dashboard.components import (
     selected_code,
     table_downloads,
 )
+from dashboard.notes import notes_map_layers
 from dashboard.state import (
     DEFAULT_NEED,
     area_frame,
@@ -126,12 +128,15 @@ if area.country == "england":
         st.caption("Stroke units: black dots are thrombolysis units, red dots thrombectomy "
                    "centres (hover for the unit and its type).")
 
-event = deck_map(layers, layer.bounds, tooltip, key="main_map", selectable=True)
+note_layers, notes_caption = notes_map_layers(area.country, area.code, layer.detailed)
+event = deck_map(layers + note_layers, layer.bounds, tooltip, key="main_map", selectable=True)
 if mode == "bivariate":
     st.markdown(bivariate_legend_html(), unsafe_allow_html=True)
 else:
     st.markdown(legend_html(layer.title, layer.legend), unsafe_allow_html=True)
 st.caption(layer.alt_text + " Click an area to open its profile.")
+if notes_caption:
+    plain_caption(notes_caption)
 
 clicked = selected_code(event, layer)
 if clicked:

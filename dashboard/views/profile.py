@@ -1,5 +1,6 @@
 """Area profile: a spine chart of the area's indicators against its ICB (or council) and the
-country, in the style of OHID's Fingertips profiles."""
+country, in the style of OHID's Fingertips profiles; below it, the learning log's notes for
+the area and every area it lies in."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import streamlit as st
 
 from analysis.data import resolve_area
 from dashboard.components import chart_with_text, escape, table_downloads
+from dashboard.notes import area_notes_section
 from dashboard.state import profile_of
 
 area = st.session_state["study_area"]
@@ -21,6 +23,7 @@ table = profile_of(code)
 st.title(f"Area profile: {names[code]}")
 if table.empty:
     st.warning("No indicators can be compared for this area yet.")
+    area_notes_section(code, names[code])
     st.stop()
 
 parent = table["parent_name"].iloc[0]
@@ -65,3 +68,4 @@ chart_with_text(spine, reading=reading,
                 data=display, name=f"Profile {names[code]}", key="profile_chart")
 st.dataframe(display, hide_index=True)
 table_downloads(display, f"Profile {names[code]} table", key="profile_table")
+area_notes_section(code, names[code])
