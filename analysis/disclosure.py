@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 
 from analysis.numbers import format_number
+from analysis.numbers import is_finite as _finite
 
 #: How a suppressed cell is shown (the Office for National Statistics' symbol for
 #: "confidential"); the footnote explains it in words.
@@ -24,13 +25,6 @@ SUPPRESSED = "[c]"
 DEFAULT_THRESHOLD = 5
 NOT_AVAILABLE = "not available"
 NO_VALUE = "—"
-
-
-def _finite(value: object) -> bool:
-    try:
-        return value is not None and math.isfinite(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
 
 
 def suppression_mask(counts: Sequence[float | int | None], threshold: int = 5, *,

@@ -30,7 +30,8 @@ SIMILAR_WITHIN = 0.05
 Direction = Literal["higher", "lower", "similar", "unknown"]
 
 
-def _finite(value: object) -> bool:
+def is_finite(value: object) -> bool:
+    """Whether ``value`` is a finite number (not None, NaN, ±inf or text)."""
     try:
         return value is not None and math.isfinite(float(value))  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -54,7 +55,7 @@ def format_number(value: float | None, decimals: int = 0, *, signed: bool = Fals
     ``decimals`` is clamped to 0–6: metadata asking for more precision than that is not
     printed (a value of 1e9 decimals would exhaust memory).
     """
-    if not _finite(value):
+    if not is_finite(value):
         return missing
     number = float(value)  # type: ignore[arg-type]
     decimals = min(max(int(decimals), 0), 6)
@@ -78,7 +79,7 @@ def format_money(value: float | None, decimals: int = 2, *, compact: bool = Fals
 
     Compact figures keep one decimal from a million up (``£32.0m``) and none in thousands.
     """
-    if not _finite(value):
+    if not is_finite(value):
         return missing
     number = float(value)  # type: ignore[arg-type]
     magnitude = abs(number)
@@ -111,7 +112,7 @@ def format_quantity(value: float | None, unit: str | None, decimals: int = 0, *,
     A money unit with a qualifier keeps it after the figure: ``£167 per resident`` (not
     ``167 £ per resident``).
     """
-    if not _finite(value):
+    if not is_finite(value):
         return missing
     unit = (unit or "").strip()
     if is_money(unit):
@@ -138,7 +139,7 @@ def money_axis(values_abs_max: float) -> tuple[float, str]:
     Charts divide their values by the divisor and title the axis with the suffix, so axes
     read ``−34`` (£m) instead of ``−34,000,000``.
     """
-    magnitude = abs(float(values_abs_max)) if _finite(values_abs_max) else 0.0
+    magnitude = abs(float(values_abs_max)) if is_finite(values_abs_max) else 0.0
     if magnitude >= 1e9:
         return 1e9, "£bn"
     if magnitude >= 1e6:
@@ -176,10 +177,10 @@ def compare_with_reference(value: float | None, reference: float | None, *,
     England). Without one, values within ``threshold`` (relative, default 5%) of the
     reference are similar. Missing or non-finite inputs give ``"unknown"``.
     """
-    if not (_finite(value) and _finite(reference)):
+    if not (is_finite(value) and is_finite(reference)):
         return Comparison("unknown", "no data")
     value, reference = float(value), float(reference)  # type: ignore[arg-type]
-    if _finite(lower) and _finite(upper):
+    if is_finite(lower) and is_finite(upper):
         if float(lower) > reference:  # type: ignore[arg-type]
             return Comparison("higher", "confidence interval")
         if float(upper) < reference:  # type: ignore[arg-type]
@@ -212,7 +213,7 @@ def difference_in_words(difference: float | None, unit: str | None = None, decim
     Signed statistics belong in a methods note; readers get this sentence (GSS guidance,
     "Writing about statistics", 2021: say which way a difference goes).
     """
-    if not _finite(difference):
+    if not is_finite(difference):
         return MISSING
     value = float(difference)  # type: ignore[arg-type]
     up, down = words
@@ -237,7 +238,7 @@ def interval_in_words(lower: float | None, upper: float | None, unit: str | None
     it lies on one side of zero (the sentence around it gives the direction), ``"95% CI from
     1.3% lower to 3.3% higher"`` when it spans zero; ``""`` without finite limits (so that no
     "None" or "nan" is ever printed)."""
-    if not (_finite(lower) and _finite(upper)):
+    if not (is_finite(lower) and is_finite(upper)):
         return ""
     low, high = sorted((float(lower), float(upper)))  # type: ignore[arg-type]
     up, down = words

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from analysis.numbers import MISSING, compare_with_reference
+from analysis.numbers import is_finite as _finite
 
 NOT_AVAILABLE = MISSING
 NO_AREAS = "—"
@@ -36,13 +37,6 @@ _MULTIPLES: tuple[tuple[float, str], ...] = (
 )
 _NUMBER_WORDS = {3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight",
                  9: "nine", 10: "ten"}
-
-
-def _finite(value: object) -> bool:
-    try:
-        return value is not None and math.isfinite(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
 
 
 def _nearest_fraction(share: float) -> str:

@@ -16,66 +16,22 @@ import io
 import os
 import stat
 from datetime import date
-from html.parser import HTMLParser
 
 import pytest
 
 from analysis.briefing import MAX_PAGES, build_briefing, note_scope, render
 from analysis.data import resolve_area
+from tests.briefing.test_briefing import _squash, docx_text, html_text, pdf_text
 
 WIGAN, CLACKS = "E08000010", "S12000005"
 MARKUP = '<script>alert("x")</script> **bold** =HYPERLINK("http://example.org","y")'
 NO_DB_ENV = ("FAIRSHARE_DATABASE_URL", "FAIRSHARE_TEST_POSTGRES_URL")
 
 
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self.skip = 0
-
-    def handle_starttag(self, tag, attrs) -> None:
-        self.skip += tag in ("style", "script")
-
-    def handle_endtag(self, tag) -> None:
-        self.skip -= tag in ("style", "script")
-
-    def handle_data(self, data) -> None:
-        if not self.skip:
-            self.parts.append(data)
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
-def html_text(data: bytes) -> str:
-    parser = _Text()
-    parser.feed(data.decode("utf-8"))
-    return _squash(" ".join(parser.parts))
-
-
-def pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-
-    return _squash(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))
-
-
 def pdf_pages(data: bytes) -> int:
     from pypdf import PdfReader
 
     return len(PdfReader(io.BytesIO(data)).pages)
-
-
-def docx_text(data: bytes) -> str:
-    from docx import Document
-
-    document = Document(io.BytesIO(data))
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts += [cell.text for cell in row.cells]
-    return _squash(" ".join(parts))
 
 
 EXTRACT = {"html": html_text, "pdf": pdf_text, "docx": docx_text}
