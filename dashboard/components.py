@@ -212,8 +212,18 @@ def geojson_download(geoframe, name: str, *, vintage: str | None, key: str,
                        key=key)
 
 
+def _render_chart(chart: alt.Chart, name: str, fmt: str) -> bytes:
+    """PNG or SVG of ``chart`` titled ``name``, made only when the download is pressed."""
+    # wrapped: a long name would be cut off in the exported image. Altair refuses to embed
+    # more than 5,000 rows by default; a region's scatter has more, and the image needs them.
+    with alt.data_transformers.disable_max_rows():
+        spec_json = chart.properties(title=alt.TitleParams(textwrap.wrap(name, 60) or [name])
+                                     ).to_json()
+    return _render_spec(spec_json, fmt)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
-def _render_chart(spec_json: str, fmt: str) -> bytes:
+def _render_spec(spec_json: str, fmt: str) -> bytes:
     import vl_convert as vlc
 
     if fmt == "png":
@@ -234,12 +244,10 @@ def chart_with_text(chart: alt.Chart, *, reading: str, alt_text: str, data: pd.D
     st.markdown(f"**Reading:** {plain(reading)}")
     st.caption(f"Text alternative: {plain(alt_text)}")
     with st.expander("Downloads"):
-        # wrapped: a long name would be cut off in the exported image
-        spec = titled.properties(title=alt.TitleParams(textwrap.wrap(name, 60) or [name])).to_json()
         c1, c2 = st.columns(2)
-        c1.download_button("Download PNG", lambda: _render_chart(spec, "png"),
+        c1.download_button("Download PNG", lambda: _render_chart(titled, name, "png"),
                            file_name=f"{slug(name)}.png", mime="image/png", key=f"{key}_png")
-        c2.download_button("Download SVG", lambda: _render_chart(spec, "svg"),
+        c2.download_button("Download SVG", lambda: _render_chart(titled, name, "svg"),
                            file_name=f"{slug(name)}.svg", mime="image/svg+xml",
                            key=f"{key}_svg")
         table_downloads(data, name, vintage=vintage, key=key, info=info,

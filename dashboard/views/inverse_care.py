@@ -97,12 +97,14 @@ with st.expander("Methods and signed statistics"):
 st.subheader("Provision against need")
 points = panel.frame.dropna(subset=["need", "provision"])
 band = fitted_band(panel)
-x = alt.X("need:Q", title=lines(f"{need.title} ({need.unit})", 60))
-y = alt.Y("provision:Q", title=lines(f"{provision.title} ({provision.unit})"))
+# titles kept as lists: `alt.X(...).title` is Altair's setter method, not the title
+x_title = lines(f"{need.title} ({need.unit})", 60)
+y_title = lines(f"{provision.title} ({provision.unit})")
+x, y = alt.X("need:Q", title=x_title), alt.Y("provision:Q", title=y_title)
 if len(points) > MAX_POINTS:
     base = alt.Chart(points[["need", "provision"]]).mark_rect().encode(
-        x=alt.X("need:Q", bin=alt.Bin(maxbins=60), title=x.title),
-        y=alt.Y("provision:Q", bin=alt.Bin(maxbins=40), title=y.title),
+        x=alt.X("need:Q", bin=alt.Bin(maxbins=60), title=x_title),
+        y=alt.Y("provision:Q", bin=alt.Bin(maxbins=40), title=y_title),
         color=alt.Color("count():Q", scale=alt.Scale(scheme="greys"), title="Small areas"))
     shown = "a density grid (darker = more small areas)"
 else:
@@ -116,7 +118,7 @@ fit = alt.Chart(band).mark_area(opacity=0.25, color="#be3c8f").encode(
     x="need:Q", y="lower:Q", y2="upper:Q") + alt.Chart(band).mark_line(
     color="#be3c8f", strokeWidth=2.5).encode(x="need:Q", y="fit:Q")
 chart_with_text(
-    (base + fit).properties(height=380), reading=readings["scatter"],
+    (base + fit).properties(height=380, padding={"left": 24}), reading=readings["scatter"],
     alt_text=(f"Chart of {provision.title} against {need.title} as {shown}, with the "
               f"population-weighted straight-line fit and its 95% confidence band; slope "
               f"{f'{test.slope:+.3g}'.replace('-', chr(0x2212))} per unit of need."),
