@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from analysis.cli.common import fail
+from analysis.cli.common import checked_output, fail
 from analysis.data import DataFileError, EmptySelectionError, UnknownAreaError
 
 ACCESS_INDICATORS = {
@@ -52,7 +52,7 @@ def access(
                 **{m.id: ColumnInfo(title=m.title, unit=m.unit, description=m.description)
                    for m in metas}})
         try:
-            sidecar = write_csv(out, frame.reset_index(drop=True), info=info)
+            sidecar = write_csv(checked_output(out), frame.reset_index(drop=True), info=info)
         except OSError as exc:
             fail(f"cannot write {out}: {exc.strerror or exc}")
             return

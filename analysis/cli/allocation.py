@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from analysis.cli.common import fail
+from analysis.cli.common import checked_output, fail
 from analysis.data import DataFileError
 
 
@@ -22,6 +22,8 @@ def allocate(
 
     if not scenario.is_file():
         fail(f"Scenario file {scenario} not found")
+    if out is not None:
+        out = checked_output(out)
     try:
         result = run_scenario_file(scenario, out)
     except ScenarioInfeasible as exc:

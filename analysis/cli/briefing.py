@@ -30,6 +30,8 @@ from pathlib import Path
 
 import typer
 
+from analysis.cli.common import checked_output, write_output
+
 # the briefing room pulls in scipy, statsmodels and WeasyPrint (~3 s): imported inside
 # the functions so that registering this command keeps `fairshare info` fast
 FORMATS: tuple[str, ...] = ("pdf", "html", "docx")
@@ -237,9 +239,8 @@ def briefing_command(
         except (UnknownAreaError, EmptySelectionError) as exc:
             _fail(str(exc))
             return
-        path = _single_path(out, ref.code, briefing.area_name, fmt)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(path, render(briefing, fmt))
+        path = checked_output(_single_path(out, ref.code, briefing.area_name, fmt))
+        write_output(path, render(briefing, fmt))
         shown = ""
         if briefing.notes is not None:
             told = len(briefing.notes.voices) + len(briefing.notes.decisions)
@@ -248,6 +249,7 @@ def briefing_command(
         return
 
     areas = areas_of_level(level)
+    out = checked_output(out, folder=True)
     with typer.progressbar(length=len(areas), label=f"Briefings ({level})",
                            show_pos=True, file=None) as bar:
         result = write_briefings(areas, fmt, out, scenario=scenario,
