@@ -20,7 +20,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -74,26 +73,14 @@ def clip(text: str, limit: int, max_lines: int = MAX_LINES) -> tuple[str, bool]:
 # =============================================================================================
 
 
-def _sqlite_file(url: str) -> Path | None:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return None
-    database = parsed.database or ""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database).expanduser()
-
-
 def log_urls(url: str | None = None) -> list[str]:
     """The URLs to try, in order, to read the learning log without ever creating it: for the
     SQLite file, a read-only URL (and an ``immutable`` one for a read-only folder) if the
     file exists, else none; for a team database (PostgreSQL), its URL."""
-    from analysis.learning import database_url
+    from analysis.learning import database_url, sqlite_path
 
     resolved = database_url(url)
-    path = _sqlite_file(resolved)
+    path = sqlite_path(resolved)
     if path is None:
         from sqlalchemy.engine import make_url
 
@@ -231,12 +218,8 @@ def fit_notes(part: NotesPart, voices: int, decisions: int, limit: int) -> Notes
 
 def _notes_in(log: Any, codes: Iterable[str]) -> list[Any]:
     with_notes = log.areas_with_notes()
-    notes: list[Any] = []
-    for code in codes:
-        if with_notes.get(code):
-            notes += log.list(code, include_parents=False)
-    notes.sort(key=lambda n: (n.event_date, n.id), reverse=True)
-    return notes
+    noted = [code for code in codes if with_notes.get(code)]
+    return log.list(areas=noted) if noted else []  # one query, newest first
 
 
 def notes_part(ref: AreaRef, *, today: date, log: Any | None = None) -> NotesPart | None:

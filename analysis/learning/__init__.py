@@ -26,6 +26,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "validation": ["KINDS", "MAX_TEXT", "NoteInputError", "PAST_EVENT_KINDS",
                        "area_and_parents"],
         "views": ["NotedAreas", "area_notes", "log_exists", "noted_area_geometry",
-                  "noted_areas", "notes_export_info", "scenario_notes"],
+                  "noted_areas", "notes_export_info", "scenario_notes", "sqlite_path"],
     },
 )

@@ -426,9 +426,11 @@ class LearningLog:
         return _scope(code) if include_parents else (code,)
 
     def _filtered(self, query, *, area, include_parents, kind, since, until, tag, indicator,
-                  service, scenario, audit, include_removed):
+                  service, scenario, audit, include_removed, areas=None):
         if area:
             query = query.where(NoteRow.area_code.in_(self._area_codes(area, include_parents)))
+        if areas is not None:
+            query = query.where(NoteRow.area_code.in_([str(code) for code in areas]))
         if kind:
             kinds = [kind] if isinstance(kind, str) else list(kind)
             query = query.where(NoteRow.kind.in_([normalise_kind(k) for k in kinds]))
@@ -453,9 +455,11 @@ class LearningLog:
              until: date | str | None = None, tag: str | None = None,
              indicator: str | None = None, service: str | None = None,
              scenario: str | None = None, audit: str | None = None,
-             include_removed: bool = False, limit: int | None = None) -> list[Note]:
+             include_removed: bool = False, limit: int | None = None,
+             areas: Iterable[str] | None = None) -> list[Note]:
         """Notes, newest first: for ``area`` and (``include_parents``) every area it lies in,
-        filtered by kind, date range, tag and linked indicator, service, scenario or audit.
+        or attached to any of the codes in ``areas`` (exactly those, in one query), filtered
+        by kind, date range, tag and linked indicator, service, scenario or audit.
         """
         due = (select(ReviewRow.note_id, func.min(ReviewRow.due).label("due"))
                .where(ReviewRow.completed_at.is_(None)).group_by(ReviewRow.note_id)
@@ -466,7 +470,7 @@ class LearningLog:
         query = self._filtered(query, area=area, include_parents=include_parents, kind=kind,
                                since=since, until=until, tag=tag, indicator=indicator,
                                service=service, scenario=scenario, audit=audit,
-                               include_removed=include_removed)
+                               include_removed=include_removed, areas=areas)
         query = query.order_by(NoteRow.event_date.desc(), NoteRow.id.desc())
         if limit:
             query = query.limit(int(limit))

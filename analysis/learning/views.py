@@ -28,20 +28,27 @@ from analysis.learning.store import StorageError
 from analysis.learning.validation import area_and_parents, check_area
 
 
-def log_exists(url: str | None = None) -> bool:
-    """Whether the learning log's database exists: a SQLite file that has not been made yet
-    holds no notes, so readers need not create it. Any other database is assumed to."""
-    resolved = store.database_url(url)
+def sqlite_path(url: str | None = None) -> Path | None:
+    """The file of the log's SQLite database (``url`` or the configured one), or ``None``
+    for another database, an in-memory or URI-style SQLite database, or a malformed URL."""
     try:
-        parsed = make_url(resolved)
+        parsed = make_url(store.database_url(url))
     except ArgumentError:
-        return True  # a malformed URL: opening it reports the problem
+        return None
     if parsed.get_backend_name() != "sqlite":
-        return True
+        return None
     database = parsed.database or ""
     if not database or database == ":memory:" or database.startswith("file:"):
-        return True
-    return Path(database).expanduser().is_file()
+        return None
+    return Path(database).expanduser()
+
+
+def log_exists(url: str | None = None) -> bool:
+    """Whether the learning log's database exists: a SQLite file that has not been made yet
+    holds no notes, so readers need not create it. Any other database is assumed to (a
+    malformed URL too: opening it reports the problem)."""
+    path = sqlite_path(url)
+    return path is None or path.is_file()
 
 
 def _reading(function):

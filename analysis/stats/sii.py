@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import norm
 
+from analysis.numbers import format_number
 from analysis.stats.checks import (
     FloatArray,
     _as_float_array,
@@ -112,7 +113,8 @@ class SlopeIndexResult:
                     f"({level:.0%} CI {amount(low)} either way).")
         other = "least" if self.higher_end == "most" else "most"
         if low > 0:
-            interval = f"{level:.0%} CI {_number(low, places)} to {_number(high, places)}"
+            interval = (f"{level:.0%} CI {format_number(low, places)} to "
+                        f"{format_number(high, places)}")
         else:
             interval = (f"{level:.0%} CI from {amount(low)} higher at the {other} deprived end "
                         f"to {amount(high)} higher at the {self.higher_end}: compatible with "
@@ -142,24 +144,19 @@ class SlopeIndexResult:
         places = _decimals_for(max(abs(self.sii), abs(low), abs(high)))
         suffix = f" {unit}" if unit else ""
         return (
-            f"Slope index of inequality (SII) {_signed(self.sii, places)}{suffix} "
-            f"({level:.0%} CI {_signed(low, places)} to {_signed(high, places)}): the fitted "
-            "value at the least deprived end minus that at the most deprived end, so a "
+            f"Slope index of inequality (SII) {format_number(self.sii, places)}{suffix} "
+            f"({level:.0%} CI {format_number(low, places)} to {format_number(high, places)}): "
+            "the fitted value at the least deprived end minus that at the most deprived end, so a "
             "negative SII means higher at the most deprived end. Relative index of inequality "
-            f"(RII) {_signed(self.rii, 2)} ({level:.0%} CI {_signed(_first(self.rii_lower), 2)}"
-            f" to {_signed(_first(self.rii_upper), 2)}): least ÷ most deprived end of the "
+            f"(RII) {format_number(self.rii, 2)} ({level:.0%} CI "
+            f"{format_number(_first(self.rii_lower), 2)} to "
+            f"{format_number(_first(self.rii_upper), 2)}): least ÷ most deprived end of the "
             "fitted line. Population-weighted least squares across deprivation groups (OHID "
             f"phe_sii method), limits from {self.repetitions:,} simulations.")
 
 
 def _first(value: float | tuple[float, ...]) -> float:
     return float(value[0]) if isinstance(value, tuple) else float(value)
-
-
-def _number(value: float, decimals: int) -> str:
-    from analysis.numbers import format_number
-
-    return format_number(value, decimals)
 
 
 def _decimals_for(size: float) -> int:
@@ -171,13 +168,6 @@ def _decimals_for(size: float) -> int:
     if size >= 1:
         return 2
     return min(6, 2 - math.floor(math.log10(size))) if size > 0 else 2
-
-
-def _signed(value: float, decimals: int) -> str:
-    """A statistic with a true minus sign (U+2212) when negative, never "−0"."""
-    from analysis.numbers import format_number
-
-    return format_number(value, decimals)
 
 
 def _logit(p: FloatArray) -> FloatArray:
