@@ -7,7 +7,9 @@ plain-English ``reading``: ``sii`` (slope and relative index of inequality, as O
 ``phe_sii``), ``concentration`` (concentration index and curve), ``distribution`` (Gini, Theil
 T, mean log deviation) and ``gaps`` (most/least deprived difference and ratio, population
 attributable risk, index of disparity); ``measure`` holds their shared result type and
-conventions (groups run from most to least deprived).
+conventions (groups run from most to least deprived). ``standardisation`` has crude rates,
+directly standardised rates with Dobson's limits and indirectly standardised ratios, as OHID's
+PHEindicatormethods computes them.
 """
 
 import lazy_loader
@@ -41,5 +43,14 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "overdispersion": ["Overdispersion"],
         "sii": ["SlopeIndexResult", "slope_index"],
         "spatial": ["CLUSTER_LABELS", "BivariateClusterResult", "bivariate_clusters"],
+        "standardisation": [
+            "AGE_BANDS",
+            "ESP2013",
+            "crude_rates",
+            "directly_standardised_rates",
+            "indirectly_standardised_ratios",
+            "reference_rates",
+            "standard_population",
+        ],
     },
 )
