@@ -46,6 +46,18 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "load_lookup",
             "lsoa11_name_to_code",
         ],
+        "populations": [
+            "AGE_BANDS",
+            "ETHNIC_GROUPS",
+            "POPULATION_SOURCES",
+            "SCOTLAND_AGE_BANDS",
+            "PopulationFileError",
+            "age_band_of",
+            "age_population",
+            "ethnic_population",
+            "parse_age_band",
+            "read_population_file",
+        ],
         "sources": ["ATTRIBUTION", "OGL", "OGL_URL", "SOURCES"],
     },
 )

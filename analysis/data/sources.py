@@ -84,6 +84,9 @@ SOURCES: dict[str, Provenance] = {
            "dimensions (TS011)", "Office for National Statistics", "Census day, 21 March 2021",
            "lsoa21", "https://www.ons.gov.uk/census",
            "england/census2021_household_deprivation_lsoa21.csv"),
+        _p("census2021_ethnic_group", "Census 2021: ethnic group (TS021), high-level groups",
+           "Office for National Statistics", "Census day, 21 March 2021", "lsoa21",
+           "https://www.ons.gov.uk/census", "england/census2021_ethnic_group_lsoa21.csv"),
         _p("ruc2021", "Rural-Urban Classification 2021 of LSOAs", "Office for National "
            "Statistics", "2021", "lsoa21",
            "https://www.ons.gov.uk/methodology/geography/geographicalproducts/"
@@ -130,6 +133,22 @@ SOURCES: dict[str, Provenance] = {
            "The pack does not state the census year; its total (5,439,618) matches Scotland's "
            "Census 2022 (about 5.44 million) far more closely than 2011 (5,295,403). Age "
            "'15.0' is the single year 15."),
+        _p("scotland_census2022_ethnic_group", "Scotland's Census 2022: ethnic group by data "
+           "zone 2011", "National Records of Scotland (Scotland's Census)", "Census 2022",
+           "dz11", "https://www.scotlandscensus.gov.uk/",
+           "scotland/census2022_ethnic_group_dz11.csv",
+           "Statistical disclosure control: cells may not add to totals."),
+        _p("ons_postcode_lookup", "Postcode to output area to LSOA/MSOA (2011) to local "
+           "authority lookup, May 2022", "Office for National Statistics", "May 2022",
+           "postcode", "https://geoportal.statistics.gov.uk/",
+           "gb/postcodes/PCD_OA_LSOA_MSOA_LAD_MAY22_UK_LU.7z",
+           "Live and terminated postcodes. Contains Royal Mail data © Royal Mail copyright and "
+           "database right."),
+        _p("codepoint_open", "OS Code-Point Open", "Ordnance Survey", "2025", "postcode",
+           "https://www.ordnancesurvey.co.uk/products/code-point-open",
+           "gb/postcodes/codepo_gb.zip",
+           "Contains OS data © Crown copyright and database right. Contains Royal Mail data © "
+           "Royal Mail copyright and database right."),
         _p("simd2020", "Scottish Index of Multiple Deprivation 2020 (v2)",
            "Scottish Government", "2020", "dz11",
            "https://www.gov.scot/collections/scottish-index-of-multiple-deprivation-2020/",
