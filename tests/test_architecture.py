@@ -35,12 +35,13 @@ ALLOWED = {
     "explore": SHARED | {"data", "stats"},
     "ingest": SHARED | {"data", "access"},
     "allocation": SHARED | {"data", "stats", "access", "funding", "explore", "exports"},
+    "audit": SHARED | {"data", "stats", "exports"},
     "briefing": SHARED | {"data", "stats", "access", "funding", "explore", "allocation",
-                          "exports", "learning"},
+                          "exports", "learning", "audit"},
     "build": SHARED | {"data", "access", "funding"},
     "learning": SHARED | {"data", "exports"},
     "cli": SHARED | {"data", "stats", "access", "funding", "explore", "ingest", "allocation",
-                     "briefing", "build", "exports", "learning"},
+                     "briefing", "build", "exports", "learning", "audit"},
 }
 
 

@@ -10,6 +10,7 @@ import typer
 
 from analysis.cli.access import access
 from analysis.cli.allocation import allocate
+from analysis.cli.audit import audit
 from analysis.cli.briefing import briefing_command
 from analysis.cli.catalogue import area, info
 from analysis.cli.dashboard import dashboard
@@ -29,6 +30,7 @@ app.command()(area)
 app.command("gp-funding")(gp_funding)
 app.command()(access)
 app.command()(allocate)
+app.command()(audit)
 app.command()(dashboard)
 app.command("briefing")(briefing_command)
 app.add_typer(data_app, name="data")
