@@ -38,6 +38,8 @@ PAGES = [
             url_path="gp-funding"),
     st.Page(str(PAGES_DIR / "profile.py"), title="Area profile",
             icon=":material/assignment:", url_path="profile"),
+    st.Page(str(PAGES_DIR / "audit.py"), title="Equity audit", icon=":material/fact_check:",
+            url_path="equity-audit"),
     st.Page(str(PAGES_DIR / "allocation.py"), title="Allocation modeller",
             icon=":material/swap_horiz:", url_path="allocation"),
     st.Page(str(PAGES_DIR / "add_data.py"), title="Add data", icon=":material/upload_file:",

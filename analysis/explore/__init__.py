@@ -27,6 +27,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "need_provision_clusters",
         ],
         "frames": ["area_value", "indicator_choices", "person_counts", "study_area_frame"],
+        "funnel_map": ["FUNNEL_CLASSES", "funnel_classes", "funnel_layer"],
         "maps": [
             "BIVARIATE_COLOURS",
             "CLUSTER_COLOURS",
