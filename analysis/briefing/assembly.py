@@ -122,7 +122,7 @@ def _headline(name: str, summary: AreaSummary, country: str, panel: EquityPanel 
 def build_briefing(area_code: str, *, scenario_path: str | Path | None = None,
                    registry: IndicatorRegistry | None = None, suppress_below: int = 5,
                    produced: date | None = None, notes: bool = True,
-                   learning_log: Any | None = None) -> Briefing:
+                   learning_log: Any | None = None, audit: Any | None = None) -> Briefing:
     """Everything an equity briefing of ``area_code`` (any level) says, from the analysis API.
 
     ``scenario_path``: an allocation scenario JSON (``data/scenarios/*.json``) whose winners,
@@ -131,7 +131,8 @@ def build_briefing(area_code: str, *, scenario_path: str | Path | None = None,
     ``notes``: add the learning log's sections when it has notes for the area (``False``:
     never read the log); ``learning_log``: the :class:`analysis.learning.LearningLog` to
     read (default: the configured one, read-only; a log that does not exist yet is never
-    created and leaves the briefing unchanged).
+    created and leaves the briefing unchanged). ``audit``: an
+    :class:`analysis.audit.results.AuditResult` to add as "Equity audit of <service>".
     Raises :class:`analysis.data.geography.UnknownAreaError` (with the closest codes) for an
     unknown area, ``ValueError`` for a bad scenario.
     """
@@ -186,7 +187,16 @@ def build_briefing(area_code: str, *, scenario_path: str | Path | None = None,
     if notes_section is not None:
         d.methods.append(NOTES_METHOD)
 
-    tables = list(d.tables) + list(scenario_part.tables if scenario_part else ())
+    audit_section = None
+    if audit is not None:
+        from analysis.briefing.audit import AUDIT_METHOD, audit_part
+
+        audit_section = audit_part(audit, suppress_below)
+        d.methods.append(AUDIT_METHOD)
+        d.facts["audit"] = {"service": audit.service, "simulated": audit.simulated,
+                            "events": audit.events, "study_area": audit.study.code}
+    tables = (list(d.tables) + list(scenario_part.tables if scenario_part else ())
+              + list(audit_section.tables if audit_section else ()))
     footnotes = []
     if any(t.suppressed for t in tables):
         footnotes.append(suppression_note(suppress_below))
@@ -201,7 +211,7 @@ def build_briefing(area_code: str, *, scenario_path: str | Path | None = None,
         methods=tuple(d.methods), glossary=_glossary(d.glossary),
         sources=sources, attribution=_attribution(sources), licence=OGL,
         licence_url=OGL_URL, footnotes=tuple(footnotes), suppress_below=suppress_below,
-        notes=notes_section,
+        notes=notes_section, audit=audit_section,
         facts={"area_code": ref.code, "area_name": name, "level": ref.level,
                "country": country, **d.facts, **_notes_facts(notes_section)})
 

@@ -110,6 +110,17 @@ class ScenarioPart:
 
 
 @dataclass(frozen=True)
+class AuditPart:
+    """An equity audit of a service's own records attached to the briefing."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+    tables: tuple[BriefingTable, ...]
+    figure: Figure | None
+    simulated: bool = False
+
+
+@dataclass(frozen=True)
 class NoteItem:
     """One learning-log note as a briefing shows it: its text exactly as written (cut at
     ``text`` with "…" when long; ``full_text`` keeps all of it for re-fitting), where it came
@@ -208,6 +219,7 @@ class Briefing:
     suppress_below: int
     facts: Mapping[str, Any] = field(default_factory=dict)
     notes: NotesPart | None = None
+    audit: AuditPart | None = None
 
     @property
     def produced_text(self) -> str:

@@ -57,15 +57,20 @@ def _render_pdf(briefing: Briefing) -> bytes:
         return HTML(string=html, base_url=str(TEMPLATES)).render(**options)
 
     document = laid_out(briefing)
+    current = briefing
     if briefing.notes is not None and len(document.pages) > MAX_PAGES:
         # the learning-log notes give way first: fewer and shorter notes (the "n more"
         # lines say how many are left out), down to those lines alone
         for voices, decisions, limit in FIT_STEPS[1:]:
             fitted = dataclasses.replace(
                 briefing, notes=fit_notes(briefing.notes, voices, decisions, limit))
-            document = laid_out(fitted)
+            document, current = laid_out(fitted), fitted
             if len(document.pages) <= MAX_PAGES:
                 break
+    if current.audit is not None and len(document.pages) > MAX_PAGES:
+        # then an attached audit keeps its verdict and table, without the caveats paragraph
+        shorter = dataclasses.replace(current.audit, paragraphs=current.audit.paragraphs[:2])
+        document = laid_out(dataclasses.replace(current, audit=shorter))
     return document.write_pdf(**options)
 
 
@@ -220,6 +225,21 @@ def _render_docx(briefing: Briefing) -> bytes:
         for paragraph in briefing.scenario.paragraphs:
             document.add_paragraph(paragraph)
         for table in briefing.scenario.tables:
+            document.add_heading(table.title, level=2)
+            _docx_table(document, table.header, table.rows, table.numeric)
+            for note in table.notes:
+                document.add_paragraph(note, style="Caption")
+
+    if briefing.audit is not None:
+        document.add_heading(briefing.audit.title, level=1)
+        if briefing.audit.simulated:
+            document.add_paragraph("Simulated records, not real patients.")
+        for paragraph in briefing.audit.paragraphs:
+            document.add_paragraph(paragraph)
+        if briefing.audit.figure is not None:
+            _docx_picture(document, briefing.audit.figure, 120)
+            document.add_paragraph(briefing.audit.figure.reading, style="Caption")
+        for table in briefing.audit.tables:
             document.add_heading(table.title, level=2)
             _docx_table(document, table.header, table.rows, table.numeric)
             for note in table.notes:
