@@ -5,8 +5,9 @@ the app and the tests never run it.
 Modules: ``raw`` (reading the pack, the build log), ``geography`` (packs and the LSOA
 lookup), ``indicators`` (default indicators and the package writer), ``provision``
 (indicators measured from facilities), ``services`` (practices, payments, stroke units),
-``pipeline`` (the whole build in order). The build is the one room that may use every room
-below it (data, access, funding).
+``populations`` (audit denominators by age band, sex and ethnic group), ``postcodes`` (the
+postcode index), ``pipeline`` (the whole build in order). The build is the one room that may
+use every room below it (data, access, funding).
 """
 
 import lazy_loader
@@ -15,6 +16,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "pipeline": ["MANIFEST_VERSION", "build"],
+        "populations": ["build_populations", "write_populations"],
+        "postcodes": ["build_postcode_index", "write_postcode_index"],
         "raw": ["BuildLog", "RawDataError"],
     },
 )

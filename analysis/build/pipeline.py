@@ -17,6 +17,7 @@ from typing import Any
 from analysis.build.geography import build_england_pack, build_lsoa_lookup, build_scotland_pack
 from analysis.build.indicators import england_indicators, scotland_indicators, write_indicator
 from analysis.build.populations import build_populations, write_populations
+from analysis.build.postcodes import build_postcode_index, write_postcode_index
 from analysis.build.provision import access_indicators
 from analysis.build.raw import (
     BuildLog,
@@ -43,6 +44,8 @@ def build(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
     scotland = build_scotland_pack(raw_dir, log)
     lookup = build_lsoa_lookup(raw_dir, england, log)
     populations = build_populations(raw_dir, log, lookup)
+    postcodes = build_postcode_index(raw_dir, log, england=england, scotland=scotland,
+                                     lookup=lookup)
     builds = england_indicators(raw_dir, england, lookup, log) + scotland_indicators(
         raw_dir, scotland, log)
     practices = build_gp_practices(raw_dir, england, log)
@@ -79,6 +82,7 @@ def build(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
         frame.to_parquet(out_dir / name, index=False, compression="zstd")
         log.files[name] = {"rows": int(len(frame))}
     log.files.update(write_populations(populations, out_dir))
+    log.files["geography/postcodes.parquet"] = write_postcode_index(postcodes, out_dir)
     for b in builds:
         write_indicator(out_dir, b, log)
 

@@ -58,6 +58,15 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "parse_age_band",
             "read_population_file",
         ],
+        "postcodes": [
+            "POSTCODE_ATTRIBUTION",
+            "POSTCODE_INDEX_FILE",
+            "geocode_postcodes",
+            "load_postcode_index",
+            "lookup_postcode",
+            "normalise_postcodes",
+            "postcode_index_path",
+        ],
         "sources": ["ATTRIBUTION", "OGL", "OGL_URL", "SOURCES"],
     },
 )
