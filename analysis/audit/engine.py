@@ -43,7 +43,9 @@ AGE_BAND_LABELS = AGE_BANDS
 BAND_85_PLUS = 19
 MAX_AGE = 120
 NO_SPLIT_VALUE = "(not given)"
-_POSTCODE_SHAPE = r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}$"
+# the postcode index's own rule (analysis.data.postcodes): an outward code of 2-4 characters
+# starting with a letter (so "GIR 0AA" and the old "NPT" codes pass), then digit + 2 letters
+_POSTCODE_SHAPE = r"^[A-Z][A-Z0-9]{1,3}[0-9][A-Z]{2}$"
 
 
 class ActivityError(ValueError):
@@ -426,7 +428,9 @@ def _execute(expr: Any) -> pd.DataFrame:
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
-    """Engine output in one shape whatever the engine: sorted, plain dtypes, no index."""
+    """Engine output in one shape whatever the engine: sorted, categorical text (codes repeat
+    across hundreds of thousands of rows, and the statistics group, join and filter on them),
+    no index."""
     out = frame.copy()
     for column in out.columns:
         if column == "events":
@@ -434,7 +438,9 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
         elif column == "band":
             out[column] = out[column].astype("Int16")
         else:
-            out[column] = out[column].astype("string")
+            values = out[column].astype(object).where(out[column].notna(), None)
+            categories = sorted({v for v in pd.unique(values) if v is not None})
+            out[column] = pd.Categorical(values, categories=categories)
     return out.sort_values(list(out.columns)).reset_index(drop=True)
 
 

@@ -13,12 +13,9 @@ import pandas as pd
 
 from analysis.audit.reading import RATE_COLUMNS, SIMULATED_CAVEAT, suppressed_table, to_json
 from analysis.audit.results import RATE_UNIT, AuditResult
+from analysis.data.postcodes import POSTCODE_ATTRIBUTION
 from analysis.exports import ColumnInfo, ExportInfo, csv_with_metadata
 
-POSTCODE_ATTRIBUTION = ("Contains OS data © Crown copyright and database right. Contains Royal "
-                        "Mail data © Royal Mail copyright and database right. Source: Office "
-                        "for National Statistics licensed under the Open Government Licence "
-                        "v3.0.")
 
 _COLUMNS: Mapping[str, ColumnInfo] = {
     "events": ColumnInfo(title="Records (events)", unit="records", person_count=True),

@@ -107,7 +107,7 @@ def run_audit(counts: ActivityCounts, *, service: str = "the service",
     if top:
         pop["age_band"] = pop["age_band"].replace({"85-89": top, "90+": top})
     pop = pop.groupby(["area_code", "age_band", "sex"], as_index=False)["population"].sum()
-    present = set(pop["age_band"])
+    present = set(pd.unique(pop["age_band"]))
     bands = tuple(b for b in _band_order(top) if b in present)
     missing_bands = sorted(set(included["age_band"]) - set(bands))
     if missing_bands:

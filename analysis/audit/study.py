@@ -121,7 +121,7 @@ class Denominator:
 
     @property
     def bands(self) -> tuple[str, ...]:
-        present = set(self.table["age_band"].astype(str))
+        present = set(pd.unique(self.table["age_band"].astype(str)))
         return tuple(b for b in (*AGE_BAND_LABELS[:17], "85-89", "90+", SCOTLAND_TOP_BAND)
                      if b in present)
 

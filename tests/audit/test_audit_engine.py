@@ -179,3 +179,23 @@ def test_mapping_pairs_are_parsed_and_checked():
                                                                  "sex": "Gender"}
     with pytest.raises(ColumnError, match="ROLE=COLUMN"):
         parse_mapping(["age"])
+
+
+def test_postcodes_place_records_and_say_why_not(duck):
+    from analysis.data.postcodes import load_postcode_index
+
+    index = load_postcode_index()
+    live = index[(index["country"] == "E") & index["live"] & index["area_code"].notna()].iloc[0]
+    dead = index[(index["country"] == "S") & ~index["live"] & index["area_code"].notna()].iloc[0]
+    welsh = index[index["country"] == "W"].iloc[0]
+    records = pd.DataFrame({
+        "postcode": [live["postcode"].lower().replace(" ", ""), f"  {dead['postcode']} ",
+                     welsh["postcode"], "ZZ9 9ZZ", "12345", ""],
+        "age": ["30"] * 6})
+    cleaned = clean_activity(duck, open_activity(duck, records))
+    table = cleaned.table.to_pandas()
+    placed = table.dropna(subset=["area_code"])
+    assert set(placed["area_code"]) == {live["area_code"], dead["area_code"]}
+    assert set(placed["source"]) == {C.SOURCE_POSTCODE_LIVE, C.SOURCE_POSTCODE_TERMINATED}
+    assert sorted(table["reason"].dropna()) == sorted([
+        C.POSTCODE_OUTSIDE, C.POSTCODE_NOT_FOUND, C.POSTCODE_NOT_VALID, C.AREA_MISSING])

@@ -188,7 +188,7 @@ def test_postcodes_come_from_the_records_area(data_copy):
         "postcode": ["EC1A 1AA", "EC1A 1AB", "EC1A 1AC", "EC1A 1AD", "EC1A 1AE"],
         "area_code": ["E01000001", "E01000001", "E01000002", "E01000002", "E01000005"],
         "country": ["E"] * 5, "easting": [532000.0] * 5, "northing": [181000.0] * 5,
-        "live": [True, True, True, False, True], "placement": ["test"] * 5})
+        "live": [True, True, True, False, True], "placement": [1] * 5})
     index.to_parquet(data_copy / "geography" / "postcodes.parquet", index=False)
     areas = ("E01000001", "E01000002", "E01000003")
     spec = SimulationSpec(n_records=20_000, area_codes=areas, postcode_fraction=0.5,
