@@ -32,6 +32,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from analysis.audit import codes as C
+from analysis.audit.coding import dates_of, ethnic_group_of, sex_of
 from analysis.audit.columns import ColumnError, ColumnMapping, recognise_columns
 from analysis.stats.standardisation import AGE_BANDS
 
@@ -139,10 +140,11 @@ def open_activity(engine: AuditEngine, source: Path | str | pd.DataFrame) -> Any
     """The records as an Ibis table: a pandas frame (an upload), or a path to CSV or Parquet
     (a file, a folder of part files, or a glob). CSV columns are read as text so that a bad
     value is counted by the cleaning rules instead of failing the read."""
-    import ibis
 
     if isinstance(source, pd.DataFrame):
-        return ibis.memtable(source)
+        # a table of the engine itself (not an Ibis in-memory table), so that the counting
+        # query compiled to SQL can name it
+        return engine.lookup_table("records", source)
     kind, paths = _source_paths(Path(source))
     try:
         if engine.name == "duckdb":
@@ -290,7 +292,8 @@ def clean_activity(engine: AuditEngine, records: Any, *, mapping: dict[str, str]
     columns: dict[str, Any] = {
         "reason": t.reason, "source": t.source, "area_code": t.area_code,
         "country": t.country, "band": t._band.cast("int8"),
-        "sex": _sex(t, roles), "ethnic_group": _ethnic_group(t, roles),
+        "sex": _raw_text(t, roles, "sex"),
+        "ethnic_group": _raw_text(t, roles, "ethnic_category"),
     }
     splits: list[str] = []
     for role in ("site", "service"):
@@ -298,7 +301,7 @@ def clean_activity(engine: AuditEngine, records: Any, *, mapping: dict[str, str]
             columns[role] = _text(t[roles.get(role)]).coalesce(NO_SPLIT_VALUE)
             splits.append(role)
     if roles.get("event_date"):
-        columns["event_date"] = _event_date(t[roles.get("event_date")])
+        columns["event_date"] = _date_text(t[roles.get("event_date")])
     return CleanedActivity(t.select(**columns), roles, tuple(splits))
 
 
@@ -336,37 +339,20 @@ def _age_band(t: Any, roles: ColumnMapping, refs: ReferenceTables) -> tuple[Any,
     return band, given
 
 
-def _sex(t: Any, roles: ColumnMapping) -> Any:
+def _raw_text(t: Any, roles: ColumnMapping, role: str) -> Any:
+    """The column's text, trimmed and upper-cased ("" when absent or empty): mapped to codes
+    after counting (:mod:`analysis.audit.coding`), once per distinct value."""
     import ibis
 
-    if not roles.get("sex"):
-        return ibis.literal("U")
-    code = _text(t[roles.get("sex")]).upper()
-    return code.substitute(dict(C.SEX_CODES), else_="U").coalesce("U")
+    if not roles.get(role):
+        return ibis.literal("")
+    return _text(t[roles.get(role)]).upper().coalesce("")
 
 
-def _ethnic_group(t: Any, roles: ColumnMapping) -> Any:
-    import ibis
-
-    if not roles.get("ethnic_category"):
-        return ibis.literal(C.NOT_STATED)
-    text = _text(t[roles.get("ethnic_category")]).upper()
-    # extracts write "A", "A - White British" or "99"; the code is the first token
-    code = text.re_extract(r"^(99|[A-Z])(\b|$)", 1).nullif("")
-    groups = {k: v[1] for k, v in C.ETHNIC_CATEGORIES.items()}
-    groups |= dict.fromkeys(C.ETHNICITY_NOT_STATED_CODES, C.NOT_STATED)
-    return ibis.cases(
-        (text.isnull(), C.NOT_STATED),
-        else_=code.substitute(groups, else_=C.NOT_RECOGNISED).coalesce(C.NOT_RECOGNISED))
-
-
-def _event_date(raw: Any) -> Any:
-    """A date from ISO text (``2024-03-31``, with or without a time) or ``31/03/2024``."""
-    text = _text(raw)
-    iso = text.substr(0, 10).try_cast("date")
-    day_first = text.re_replace(r"^(\d{1,2})/(\d{1,2})/(\d{4}).*$", r"\3-\2-\1")
-    padded = day_first.re_replace(r"-(\d)(-|$)", r"-0\1\2").re_replace(r"-(\d)$", r"-0\1")
-    return iso.coalesce(padded.try_cast("date"))
+def _date_text(raw: Any) -> Any:
+    """The first ten characters of the date as text (a date, a timestamp or a string): the
+    day, in ISO or day-first form, parsed after counting."""
+    return raw.cast("string").strip().substr(0, 10).coalesce("")
 
 
 @dataclass(frozen=True)
@@ -385,46 +371,90 @@ class ActivityCounts:
         return int(self.cells["events"].sum())
 
 
+CELL_KEYS = ("reason", "source", "area_code", "country", "band", "sex")
+
+
+def counting_sql(engine: AuditEngine, cleaned: CleanedActivity,
+                 splits: Sequence[str]) -> str:
+    """One query that counts every table at once with ``GROUPING SETS`` (SQL:1999; DuckDB,
+    Spark SQL, PostgreSQL, BigQuery and Snowflake all have it): the records are read and
+    cleaned in a single pass, however many tables are counted. The cleaning itself is the
+    Ibis expression, compiled for the engine's own SQL dialect."""
+    inner = engine.con.compile(cleaned.table)
+    has_date = "event_date" in cleaned.table.columns
+    keys = list(dict.fromkeys([*CELL_KEYS, "ethnic_group", *splits]))
+    sets = [f"({', '.join(CELL_KEYS)})", "(reason, area_code, ethnic_group)",
+            *(f"(reason, {role}, area_code, band)" for role in splits)]
+    flags = ["GROUPING(sex) AS g_cells",
+             "GROUPING(ethnic_group) AS g_ethnicity",
+             *(f"GROUPING({role}) AS g_{role}" for role in splits)]
+    # counts as 64-bit integers: a SUM is a 128-bit (decimal) type in DuckDB, which pandas
+    # would convert value by value
+    measures = ["CAST(COUNT(*) AS BIGINT) AS events"]
+    if has_date:
+        keys.append("event_date")
+        sets.append("(event_date)")
+        flags.append("GROUPING(event_date) AS g_dates")
+    return (f"SELECT {', '.join(keys)}, {', '.join(flags)}, {', '.join(measures)} "
+            f"FROM ({inner}) AS cleaned GROUP BY GROUPING SETS ({', '.join(sets)})")
+
+
 def count_activity(engine: AuditEngine, cleaned: CleanedActivity,
                    splits: Sequence[str] | None = None) -> ActivityCounts:
-    """Run the counts on the engine (one pass per table) and bring them back as pandas."""
-    # materialised once (a temporary table in DuckDB, a cached DataFrame in Spark) so that the
-    # joins and text cleaning run one time, not once per table counted
-    t = cleaned.table.cache()
-    cells = _execute(t.group_by(["reason", "source", "area_code", "country", "band", "sex"])
-                     .agg(events=t.count()))
-    included = t.filter(t.reason.isnull())
-    ethnicity = _execute(included.group_by(["area_code", "ethnic_group"])
-                         .agg(events=included.count()))
+    """Count the records on the engine in one pass and bring the tables back as pandas."""
     wanted = cleaned.splits if splits is None else tuple(s for s in splits
                                                          if s in cleaned.splits)
+    counted = _execute(engine.con.sql(counting_sql(engine, cleaned, wanted)))
+    counted["events"] = counted["events"].astype("int64")
+    cells = counted.loc[counted["g_cells"] == 0, list(CELL_KEYS) + ["events"]]
+    cells = _regrouped(cells.assign(sex=sex_of(cells["sex"])), list(CELL_KEYS))
+    ethnicity = counted.loc[(counted["g_ethnicity"] == 0) & counted["reason"].isna(),
+                            ["area_code", "ethnic_group", "events"]]
+    ethnicity = _regrouped(ethnicity.assign(ethnic_group=ethnic_group_of(
+        ethnicity["ethnic_group"])), ["area_code", "ethnic_group"])
     split_tables = {
-        role: _execute(included.group_by([role, "area_code", "band"])
-                       .agg(events=included.count()).rename(value=role))
+        role: counted.loc[(counted[f"g_{role}"] == 0) & counted["reason"].isna(),
+                          [role, "area_code", "band", "events"]].rename(columns={role: "value"})
         for role in wanted
     }
     dates: dict[str, Any] = {}
-    if "event_date" in t.columns:
-        summary = _execute(t.aggregate(first=t.event_date.min(), last=t.event_date.max(),
-                                       missing_or_invalid=t.event_date.isnull().sum()))
-        row = summary.iloc[0]
-        dates = {"first": _iso(row["first"]), "last": _iso(row["last"]),
-                 "missing_or_invalid": int(row["missing_or_invalid"] or 0)}
-    cells["events"] = cells["events"].astype("int64")
+    if "event_date" in cleaned.table.columns:
+        days = counted.loc[counted["g_dates"] == 0, ["event_date", "events"]]
+        parsed = pd.to_datetime(dates_of(days["event_date"]))
+        known = parsed.notna().to_numpy()
+        dates = {"first": _iso(parsed[known].min()) if known.any() else None,
+                 "last": _iso(parsed[known].max()) if known.any() else None,
+                 "missing_or_invalid": int(days.loc[~known, "events"].sum())}
     return ActivityCounts(_tidy(cells), _tidy(ethnicity), {k: _tidy(v) for k, v in
                                                            split_tables.items()},
                           dates, cleaned.mapping, engine.name)
 
 
+def _regrouped(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Counts summed again after raw values were mapped (``1``, ``M`` and ``MALE`` are one)."""
+    return frame.groupby(keys, dropna=False, observed=True, as_index=False, sort=False)[
+        "events"].sum()
+
+
 def _execute(expr: Any) -> pd.DataFrame:
+    """Run ``expr`` and bring it back through Arrow, text as categoricals (dictionary
+    encoded before conversion: a million rows of repeated codes convert in milliseconds)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     try:
-        frame = expr.to_pandas()
+        table = expr.to_pyarrow()
     except ColumnError:
         raise
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ActivityError(f"The activity records could not be counted: {first}") from exc
-    return frame
+    columns = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = pc.dictionary_encode(column)
+        columns[name] = column
+    return pa.table(columns).to_pandas()
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
@@ -438,9 +468,9 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
         elif column == "band":
             out[column] = out[column].astype("Int16")
         else:
-            values = out[column].astype(object).where(out[column].notna(), None)
-            categories = sorted({v for v in pd.unique(values) if v is not None})
-            out[column] = pd.Categorical(values, categories=categories)
+            values = out[column].astype("category")
+            # sorted categories, so that both engines give the same ones in the same order
+            out[column] = values.cat.reorder_categories(sorted(values.cat.categories))
     return out.sort_values(list(out.columns)).reset_index(drop=True)
 
 

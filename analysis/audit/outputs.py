@@ -16,7 +16,6 @@ from analysis.audit.results import RATE_UNIT, AuditResult
 from analysis.data.postcodes import POSTCODE_ATTRIBUTION
 from analysis.exports import ColumnInfo, ExportInfo, csv_with_metadata
 
-
 _COLUMNS: Mapping[str, ColumnInfo] = {
     "events": ColumnInfo(title="Records (events)", unit="records", person_count=True),
     "observed": ColumnInfo(title="Records observed", unit="records", person_count=True),

@@ -28,8 +28,8 @@ import pandas as pd
 
 from analysis.audit import codes as C
 from analysis.audit.engine import ActivityCounts
+from analysis.audit.grid import Grid, build_grid
 from analysis.audit.study import (
-    Denominator,
     StudyArea,
     band_labels,
     choose_study_area,
@@ -81,71 +81,74 @@ def run_audit(counts: ActivityCounts, *, service: str = "the service",
     ``years`` is the length of the period the records cover (rates are per year: events ÷
     years ÷ population), taken from the event dates when the caller has them.
     """
-    from analysis.stats.standardisation import (
-        crude_rates,
-        directly_standardised_rates,
-        indirectly_standardised_ratios,
-        reference_rates,
-        standard_population,
-    )
+    from analysis.stats.standardisation import crude_rates, standard_population
 
     if years <= 0 or not np.isfinite(years):
         raise ValueError(f"years is {years!r}: the period covered must be positive")
     cells = counts.cells
     placed = cells[cells["reason"].isna()]
-    area_events = placed.groupby("area_code")["events"].sum()
+    area_events = placed.groupby("area_code", observed=True)["events"].sum()
+    area_events.index = area_events.index.astype(str)
     study = choose_study_area(area_events, area_code)
     denominator = study_population(study, population, population_source)
     top = top_band_for(denominator, placed["band"])
-    inside = placed["area_code"].isin(study.small_areas)
-    if population is not None:
-        inside &= placed["area_code"].isin(denominator.table["area_code"])
-    excluded = _excluded(cells, outside=int(placed.loc[~inside, "events"].sum()))
-    included = placed[inside].copy()
-    included["age_band"] = band_labels(included["band"], top)
-    pop = denominator.table.copy()
-    if top:
-        pop["age_band"] = pop["age_band"].replace({"85-89": top, "90+": top})
-    pop = pop.groupby(["area_code", "age_band", "sex"], as_index=False)["population"].sum()
-    present = set(pd.unique(pop["age_band"]))
+    present = {b if not top or b not in ("85-89", "90+") else top
+               for b in pd.unique(denominator.table["age_band"].astype(str))}
     bands = tuple(b for b in _band_order(top) if b in present)
-    missing_bands = sorted(set(included["age_band"]) - set(bands))
-    if missing_bands:
-        raise ValueError(f"The population has no {', '.join(missing_bands)} age band, but "
-                         "records fall in it")
+    grid = build_grid(study, denominator, top, deprivation(study.country), bands)
+
+    rows, columns = grid.positions(placed["area_code"]), grid.band_columns(placed["band"])
+    events = placed["events"].to_numpy(dtype=np.float64)
+    inside = rows >= 0
+    if (inside & (columns < 0)).any():
+        missing = sorted(set(band_labels(placed.loc[inside & (columns < 0), "band"], top)))
+        raise ValueError(f"The population has no {', '.join(missing)} age band, but records "
+                         "fall in it")
+    excluded = _excluded(cells, outside=int(events[~inside].sum()))
+    observed = grid.matrix(rows[inside], columns[inside], events[inside])
+    total_population = grid.population.sum(axis=0)
+    reference = pd.Series(np.divide(observed.sum(axis=0), total_population,
+                                    out=np.zeros(len(bands)), where=total_population > 0),
+                          index=list(bands))
     standard = standard_population(bands)
-    depr = deprivation(study.country)
     per_year = PER / years
 
-    area_band = _events_by(included, ["area_code", "age_band"])
-    persons = pop.groupby(["area_code", "age_band"], as_index=False)["population"].sum()
-    cells_ab = persons.merge(area_band, on=["area_code", "age_band"], how="left")
-    cells_ab["events"] = cells_ab["events"].fillna(0)
-    cells_ab = cells_ab.join(depr, on="area_code")
-    reference = reference_rates(cells_ab, age="age_band")
+    def by_deprivation(name: str, groups: range, matrix: np.ndarray = observed
+                       ) -> pd.DataFrame:
+        values = grid.quintile if name == "quintile" else grid.decile
+        frame = grid.long(grid.by_group(matrix, values, groups),
+                          grid.by_group(grid.population, values, groups), name, groups)
+        return _standardised(frame, [name], standard, reference, per_year)
 
-    def dsr(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-        out = directly_standardised_rates(frame, by=by, age="age_band", standard=standard,
-                                          multiplier=per_year)
-        ratios = indirectly_standardised_ratios(frame, reference, by=by, age="age_band")
-        ratios = ratios.rename(columns={"lower": "ratio_lower", "upper": "ratio_upper"})
-        return out.merge(ratios.drop(columns=["observed"]), on=by, how="left")
-
-    by_quintile = dsr(cells_ab.dropna(subset=["quintile"]), ["quintile"])
-    by_decile = dsr(cells_ab.dropna(subset=["decile"]), ["decile"])
-    age_rows = cells_ab.groupby("age_band", as_index=False)[["events", "population"]].sum()
+    by_quintile = by_deprivation("quintile", range(1, 6))
+    by_decile = by_deprivation("decile", range(1, 11))
+    age_rows = pd.DataFrame({"age_band": list(bands), "events": observed.sum(axis=0),
+                             "population": total_population})
     by_age = crude_rates(age_rows, by=["age_band"], multiplier=per_year)
     by_age["age_band"] = pd.Categorical(by_age["age_band"], bands, ordered=True)
     by_age = by_age.sort_values("age_band").reset_index(drop=True)
-    by_sex = _by_sex(included, pop, denominator, standard, per_year)
-    areas = _areas(cells_ab, reference, study)
-    ethnicity, quintile_ethnicity = _ethnicity(counts.ethnicity, study, areas, depr, years)
-    splits = {role: _split(table, study, top, pop, depr, standard, per_year)
-              for role, table in counts.splits.items()}
+    included = placed[inside]
+    by_sex = _by_sex(included, grid, columns[inside], standard, per_year)
+    areas = _areas(grid, observed, reference, study)
+    ethnicity, quintile_ethnicity = _ethnicity(counts.ethnicity, grid, areas, years)
+    splits = {}
+    for role, table in counts.splits.items():
+        split_rows = grid.positions(table["area_code"])
+        split_columns = grid.band_columns(table["band"])
+        keep = (split_rows >= 0) & (split_columns >= 0)
+        parts = []
+        for value in pd.unique(table.loc[keep, "value"].astype(str)):
+            mine = keep & (table["value"].astype(str) == value).to_numpy()
+            matrix = grid.matrix(split_rows[mine], split_columns[mine],
+                                 table.loc[mine, "events"].to_numpy())
+            part = by_deprivation("quintile", range(1, 6), matrix)
+            part.insert(0, "value", value)
+            parts.append(part)
+        splits[role] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     result = AuditResult(
         service=service, simulated=simulated, engine=counts.engine, rows=counts.rows,
-        events=int(included["events"].sum()), excluded=excluded,
-        quality=_quality(cells, counts, included), study=study,
+        events=int(events[inside].sum()), excluded=excluded,
+        quality=_quality(counts, included), study=study,
         denominator_source=denominator.source, deprivation_source=deprivation_source(
             study.country), years=years, top_band=top, by_quintile=by_quintile,
         by_decile=by_decile, by_age=by_age, by_sex=by_sex, by_ethnicity=ethnicity,
@@ -154,18 +157,30 @@ def run_audit(counts: ActivityCounts, *, service: str = "the service",
     return result
 
 
+def _standardised(frame: pd.DataFrame, by: list[str], standard: pd.Series,
+                  reference: pd.Series, per_year: float) -> pd.DataFrame:
+    """DSR per 100,000 a year and ISR (100 = as expected) of each group of a long table."""
+    from analysis.stats.standardisation import (
+        directly_standardised_rates,
+        indirectly_standardised_ratios,
+    )
+
+    frame = frame[frame.groupby(by)["population"].transform("sum") > 0]
+    out = directly_standardised_rates(frame, by=by, age="age_band", standard=standard,
+                                      multiplier=per_year)
+    ratios = indirectly_standardised_ratios(frame, reference, by=by, age="age_band")
+    ratios = ratios.rename(columns={"lower": "ratio_lower", "upper": "ratio_upper"})
+    return out.merge(ratios.drop(columns=["observed"]), on=by, how="left")
+
+
 def _band_order(top: str | None) -> list[str]:
     from analysis.audit.engine import AGE_BAND_LABELS
 
     return [*AGE_BAND_LABELS[:17], top] if top else list(AGE_BAND_LABELS)
 
 
-def _events_by(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    return frame.groupby(by, as_index=False, observed=True)["events"].sum()
-
-
 def _excluded(cells: pd.DataFrame, *, outside: int) -> dict[str, int]:
-    reasons = cells.dropna(subset=["reason"]).groupby("reason")["events"].sum()
+    reasons = cells.dropna(subset=["reason"]).groupby("reason", observed=True)["events"].sum()
     out = {reason: int(reasons.get(reason, 0)) for reason in C.EXCLUSION_REASONS
            if reasons.get(reason, 0) > 0}
     if outside:
@@ -173,13 +188,12 @@ def _excluded(cells: pd.DataFrame, *, outside: int) -> dict[str, int]:
     return out
 
 
-def _quality(cells: pd.DataFrame, counts: ActivityCounts,
-             included: pd.DataFrame) -> dict[str, Any]:
-    sources = included.groupby("source")["events"].sum()
-    ethnic = counts.ethnicity.groupby("ethnic_group")["events"].sum()
+def _quality(counts: ActivityCounts, included: pd.DataFrame) -> dict[str, Any]:
+    sources = included.groupby("source", observed=True)["events"].sum()
+    ethnic = counts.ethnicity.groupby("ethnic_group", observed=True)["events"].sum()
     return {
-        "area_sources": {k: int(v) for k, v in sources.items() if v},
-        "sex_not_known": int(included.loc[included["sex"] == "U", "events"].sum()),
+        "area_sources": {str(k): int(v) for k, v in sources.items() if v},
+        "sex_not_known": int(included.loc[(included["sex"] == "U").to_numpy(), "events"].sum()),
         "ethnicity_not_stated": int(ethnic.get(C.NOT_STATED, 0)),
         "ethnicity_not_recognised": int(ethnic.get(C.NOT_RECOGNISED, 0)),
         "dates": dict(counts.dates),
@@ -187,117 +201,113 @@ def _quality(cells: pd.DataFrame, counts: ActivityCounts,
     }
 
 
-def _by_sex(included: pd.DataFrame, pop: pd.DataFrame, denominator: Denominator,
-            standard: pd.Series, per_year: float) -> pd.DataFrame:
+def _by_sex(included: pd.DataFrame, grid: Grid, columns: np.ndarray, standard: pd.Series,
+            per_year: float) -> pd.DataFrame:
+    """Records by sex; DSRs too where the population is split by sex (Scotland's census)."""
     from analysis.stats.standardisation import directly_standardised_rates
 
-    events = included.groupby("sex", as_index=False)["events"].sum()
+    sex = included["sex"].astype(str).to_numpy()
+    weights = included["events"].to_numpy(dtype=np.float64)
+    events = pd.DataFrame({"sex": ["F", "M", "U"],
+                           "events": [weights[sex == s].sum() for s in ("F", "M", "U")]})
+    events = events[events["events"] > 0].reset_index(drop=True)
     events["sex_label"] = events["sex"].map(C.SEX_LABELS)
-    if not denominator.has_sex:
+    if not grid.population_by_sex:
         events["dsr"] = np.nan
         return events
-    by_band = _events_by(included[included["sex"].isin(["F", "M"])], ["sex", "age_band"])
-    sexed = pop[pop["sex"].isin(["F", "M"])].groupby(["sex", "age_band"], as_index=False)[
-        "population"].sum()
-    frame = sexed.merge(by_band, on=["sex", "age_band"], how="left").fillna({"events": 0})
-    rates = directly_standardised_rates(frame, by=["sex"], age="age_band", standard=standard,
-                                        multiplier=per_year)
-    out = events.merge(rates.drop(columns=["events"]), on="sex", how="left")
-    return out
+    frames = []
+    for s, population in grid.population_by_sex.items():
+        counted = np.bincount(columns[sex == s], weights=weights[sex == s],
+                              minlength=len(grid.bands))
+        frames.append(pd.DataFrame({"sex": s, "age_band": list(grid.bands),
+                                    "events": counted, "population": population.sum(axis=0)}))
+    rates = directly_standardised_rates(pd.concat(frames), by=["sex"], age="age_band",
+                                        standard=standard, multiplier=per_year)
+    return events.merge(rates.drop(columns=["events"]), on="sex", how="left")
 
 
-def _areas(cells_ab: pd.DataFrame, reference: pd.Series, study: StudyArea) -> pd.DataFrame:
+def _areas(grid: Grid, observed: np.ndarray, reference: pd.Series,
+           study: StudyArea) -> pd.DataFrame:
     """Observed and expected (age-standardised) records per small area, with funnel flags."""
     from analysis.data.geography import load_pack_table, spec_for
     from analysis.stats.funnel import count_funnel_limits
 
-    frame = cells_ab.assign(expected=cells_ab["population"] * cells_ab["age_band"].map(
-        reference).astype(float))
-    areas = frame.groupby("area_code").agg(observed=("events", "sum"),
-                                           expected=("expected", "sum"),
-                                           population=("population", "sum"))
-    areas = areas.join(cells_ab.drop_duplicates("area_code").set_index("area_code")[
-        ["decile", "quintile"]])
     table = load_pack_table(study.country)
     spec = spec_for(study.country)
-    areas["area_name"] = table[spec.small_area.name_column].reindex(areas.index).astype(str)
-    positive = areas["expected"] > 0
+    areas = pd.DataFrame({
+        "area_code": grid.areas.astype(str),
+        "area_name": table[spec.small_area.name_column].reindex(grid.areas).astype(str)
+        .to_numpy(),
+        "decile": pd.array(grid.decile, dtype="Float64").astype("Int64"),
+        "quintile": pd.array(grid.quintile, dtype="Float64").astype("Int64"),
+        "population": grid.population.sum(axis=1),
+        "observed": observed.sum(axis=1),
+        "expected": grid.population @ reference.to_numpy(),
+    })
+    positive = (areas["expected"] > 0).to_numpy()
     areas["ratio"] = np.where(positive, 100 * areas["observed"] / areas["expected"].where(
         positive, 1), np.nan)
     for level, suffix in ((0.95, "95"), (0.998, "998")):
+        areas[f"lower{suffix}"] = np.nan
+        areas[f"upper{suffix}"] = np.nan
         limits = count_funnel_limits(areas.loc[positive, "expected"].to_numpy(), level)
         areas.loc[positive, f"lower{suffix}"] = limits.lower
         areas.loc[positive, f"upper{suffix}"] = limits.upper
     areas["flag"] = FLAG_WITHIN
     areas.loc[positive & (areas["observed"] < areas["lower998"]), "flag"] = FLAG_LOWER
     areas.loc[positive & (areas["observed"] > areas["upper998"]), "flag"] = FLAG_HIGHER
-    return areas.reset_index()[["area_code", "area_name", "decile", "quintile", "population",
-                                "observed", "expected", "ratio", "lower95", "upper95",
-                                "lower998", "upper998", "flag"]]
+    return areas
 
 
-def _ethnicity(events: pd.DataFrame, study: StudyArea, areas: pd.DataFrame,
-               depr: pd.DataFrame, years: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _ethnicity(events: pd.DataFrame, grid: Grid, areas: pd.DataFrame,
+               years: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Crude rates and ratios to expected by ethnic group (and by quintile × group)."""
     from analysis.data.populations import ethnic_population
     from analysis.stats.funnel import exact_poisson_ci
 
-    inside = events[events["area_code"].isin(study.small_areas)]
-    stated_share = _stated_share(inside)
-    pop = ethnic_population(study.country)
-    pop = pop[pop["area_code"].astype(str).isin(study.small_areas)].copy()
-    pop["area_code"] = pop["area_code"].astype(str)
-    totals = pop.groupby("area_code")["population"].transform("sum")
-    pop["share"] = np.where(totals > 0, pop["population"] / totals.where(totals > 0, 1), 0)
-    expected_area = areas.set_index("area_code")["expected"]
-    pop["expected"] = pop["share"] * pop["area_code"].map(expected_area).fillna(0) * \
-        stated_share
-    pop = pop.join(depr, on="area_code")
-    stated = inside[inside["ethnic_group"].isin(C.ETHNIC_GROUPS)]
-    stated = stated.join(depr, on="area_code")
+    groups = list(C.ETHNIC_GROUPS)
+    rows = grid.positions(events["area_code"])
+    inside = rows >= 0
+    group_of = pd.Categorical(events["ethnic_group"].astype(str), categories=groups).codes
+    weights = events["events"].to_numpy(dtype=np.float64)
+    total = weights[inside].sum()
+    stated = inside & (group_of >= 0)
+    stated_share = weights[stated].sum() / total if total else 0.0
+    observed = grid.matrix(rows[stated], group_of[stated].astype(np.int64), weights[stated],
+                           width=len(groups))
+    country = "england" if str(grid.areas[0]).startswith("E") else "scotland"
+    pop = ethnic_population(country)
+    pop_rows = grid.positions(pop["area_code"])
+    pop_groups = pd.Categorical(pop["ethnic_group"].astype(str), categories=groups).codes
+    keep = (pop_rows >= 0) & (pop_groups >= 0)
+    population = grid.matrix(pop_rows[keep], pop_groups[keep].astype(np.int64),
+                             pop["population"].to_numpy()[keep], width=len(groups))
+    residents = population.sum(axis=1, keepdims=True)
+    share = np.divide(population, residents, out=np.zeros_like(population),
+                      where=residents > 0)
+    expected = share * areas["expected"].to_numpy()[:, None] * stated_share
 
-    def table(by: list[str]) -> pd.DataFrame:
-        observed = stated.groupby(by, as_index=False)["events"].sum()
-        denominators = pop.groupby(by, as_index=False)[["population", "expected"]].sum()
-        out = denominators.merge(observed, on=by, how="left").fillna({"events": 0})
+    def table(o: np.ndarray, n: np.ndarray, e: np.ndarray, extra: dict) -> pd.DataFrame:
+        out = pd.DataFrame({**extra, "events": o.reshape(-1), "population": n.reshape(-1),
+                            "expected": e.reshape(-1)})
         out["rate"] = np.where(out["population"] > 0, out["events"] / years / out[
             "population"].where(out["population"] > 0, 1) * PER, np.nan)
         ci = exact_poisson_ci(out["events"].to_numpy())
-        out["ratio"] = 100 * out["events"] / out["expected"].where(out["expected"] > 0)
-        out["ratio_lower"] = 100 * ci.lower / out["expected"].where(out["expected"] > 0)
-        out["ratio_upper"] = 100 * ci.upper / out["expected"].where(out["expected"] > 0)
+        with_expected = out["expected"].where(out["expected"] > 0)
+        out["ratio"] = 100 * out["events"] / with_expected
+        out["ratio_lower"] = 100 * ci.lower / with_expected
+        out["ratio_upper"] = 100 * ci.upper / with_expected
         return out
 
-    return table(["ethnic_group"]), table(["quintile", "ethnic_group"])
-
-
-def _stated_share(events: pd.DataFrame) -> float:
-    total = float(events["events"].sum())
-    stated = float(events.loc[events["ethnic_group"].isin(C.ETHNIC_GROUPS), "events"].sum())
-    return stated / total if total else 0.0
-
-
-def _split(table: pd.DataFrame, study: StudyArea, top: str | None, pop: pd.DataFrame,
-           depr: pd.DataFrame, standard: pd.Series, per_year: float) -> pd.DataFrame:
-    """DSR by quintile for each site (or service): where each site's users come from."""
-    from analysis.stats.standardisation import directly_standardised_rates
-
-    inside = table[table["area_code"].isin(study.small_areas)].copy()
-    inside["age_band"] = band_labels(inside["band"], top)
-    inside = inside.join(depr, on="area_code")
-    persons = pop.groupby(["area_code", "age_band"], as_index=False)["population"].sum().join(
-        depr, on="area_code")
-    quintile_pop = persons.groupby(["quintile", "age_band"], as_index=False)["population"].sum()
-    rows = []
-    for value, group in inside.groupby("value"):
-        events = group.groupby(["quintile", "age_band"], as_index=False)["events"].sum()
-        frame = quintile_pop.merge(events, on=["quintile", "age_band"], how="left").fillna(
-            {"events": 0})
-        rates = directly_standardised_rates(frame, by=["quintile"], age="age_band",
-                                            standard=standard, multiplier=per_year)
-        rates.insert(0, "value", value)
-        rows.append(rates)
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    overall = table(observed.sum(axis=0), population.sum(axis=0), expected.sum(axis=0),
+                    {"ethnic_group": groups})
+    quintiles = range(1, 6)
+    by_quintile = table(grid.by_group(observed, grid.quintile, quintiles),
+                        grid.by_group(population, grid.quintile, quintiles),
+                        grid.by_group(expected, grid.quintile, quintiles),
+                        {"quintile": np.repeat(list(quintiles), len(groups)),
+                         "ethnic_group": groups * len(quintiles)})
+    return overall, by_quintile
 
 
 def _sii(by_quintile: pd.DataFrame) -> Any:
