@@ -70,7 +70,8 @@ def main() -> int:
     parquet, csv = folder / "records.parquet", folder / "records.csv"
     records.to_parquet(parquet, index=False)
     records.to_csv(csv, index=False)
-    sizes = f"Parquet {parquet.stat().st_size / 2**20:.0f} MB, CSV {csv.stat().st_size / 2**20:.0f} MB"
+    megabytes = [path.stat().st_size / 2**20 for path in (parquet, csv)]
+    sizes = f"Parquet {megabytes[0]:.0f} MB, CSV {megabytes[1]:.0f} MB"
     print(f"simulated {args.records:,} records for England in {simulated:.1f} s ({sizes})")
 
     missed = False
