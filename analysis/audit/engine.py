@@ -145,14 +145,20 @@ def open_activity(engine: AuditEngine, source: Path | str | pd.DataFrame) -> Any
         # a table of the engine itself (not an Ibis in-memory table), so that the counting
         # query compiled to SQL can name it
         return engine.lookup_table("records", source)
-    kind, paths = _source_paths(Path(source))
+    text = str(source)
+    if engine.name == "spark" and ("://" in text or text.startswith("dbfs:")):
+        # a data lake path (s3://, abfss://, dbfs:/): Spark reads it, local checks do not apply
+        kind, paths = ("csv" if text.lower().rstrip("/").endswith(".csv") else "parquet"), [text]
+    else:
+        kind, paths = _source_paths(Path(source))
     try:
         if engine.name == "duckdb":
             if kind == "csv":
                 return engine.con.read_csv(paths, all_varchar=True, header=True)
             return engine.con.read_parquet(paths)
         # Spark reads a folder or a glob itself (and wants one path, not a list)
-        target = str(source) if len(paths) > 1 or Path(source).is_dir() else paths[0]
+        target = text if len(paths) > 1 or "://" in text or text.startswith("dbfs:") \
+            or Path(text).is_dir() else paths[0]
         if kind == "csv":
             return engine.con.read_csv(target, header=True, inferSchema=False)
         return engine.con.read_parquet(target)
