@@ -172,3 +172,28 @@ def test_clicking_an_area_opens_its_profile(server, page):
     page.get_by_role("heading", name="Area profile: Wigan").first.wait_for()
     # the clicked LSOA is offered beside the study area, and the profile shows it
     page.get_by_text("Wigan 0").first.wait_for()
+
+
+def test_equity_audit_of_uploaded_records(server, page, tmp_path):
+    from analysis.audit.run import simulated_example
+
+    records = simulated_example(3_000, "E08000010", seed=6).drop(columns=["simulated"])
+    upload = tmp_path / "visits.csv"
+    records.to_csv(upload, index=False)
+    page.goto(f"{server}/equity-audit?area=E08000010")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Equity audit of a service's own records").wait_for()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(
+        str(upload))
+    page.get_by_text("visits.csv").first.wait_for()
+    page.get_by_role("button", name="Run the audit").click()
+    page.get_by_text("most deprived fifth of Wigan").first.wait_for(timeout=120_000)
+    page.get_by_role("tab", name="Map").click()
+    page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download the audit as JSON").click()
+    import json
+
+    data = json.loads(Path(info.value.path()).read_text())
+    assert data["rows"] == 3_000 and data["simulated"] is False
+    assert data["study_area"]["code"] == "E08000010"
