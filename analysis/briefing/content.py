@@ -301,7 +301,7 @@ _GLOSSARY: dict[str, tuple[str, str]] = {
     "core20": ("Core20", "The most deprived 20% of neighbourhoods nationally (deciles 1 and 2). "
                "NHS England's Core20PLUS5 programme targets this group."),
     "provision": ("Provision per head", "How much of a service there is for each resident; "
-                  "here GP list places within reach per 1,000 residents."),
+                  "here fully qualified GPs within reach per 100,000 residents."),
     "inverse_care": ("Inverse care law", "Julian Tudor Hart's observation (1971) that good care "
                      "tends to be least available where it is most needed."),
     "ci": ("95% confidence interval (CI)", "The range the true value is likely to lie in, "

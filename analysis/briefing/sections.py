@@ -1,8 +1,9 @@
 """The area sections of a briefing, each from the same analysis calls the dashboard makes:
-deprivation profile (population, Core20 share), GP capacity per head and the inverse care law
-test, the health outcome's slope index of inequality, and the table by national deprivation
-decile. Each step adds key numbers, sentences, figures, tables, sources and glossary terms to
-a :class:`_Draft`, and a "missing" statement where the data cannot support it.
+deprivation profile (population, Core20 share), GP capacity per head (qualified GPs within
+reach) and the inverse care law test, the health outcome's slope index of inequality, and the
+table by national deprivation decile. Each step adds key numbers, sentences, figures, tables,
+sources and glossary terms to a :class:`_Draft`, and a "missing" statement where the data cannot
+support it.
 """
 
 from __future__ import annotations
@@ -69,6 +70,22 @@ BRIEFING_NEED = HEADLINE_NEED
 BRIEFING_PROVISION = HEADLINE_PROVISION
 #: Headline health outcome whose SII across deprivation deciles the briefing reports.
 BRIEFING_OUTCOME = {"england": "iod2025_cidr"}
+#: What each GP provision measure counts, said once after its figure (a reader must not take
+#: a registered list for capacity, or a headcount for hours).
+PROVISION_EXPLAINED = {
+    "gp_access_gps_per_100k": (
+        "This measure counts fully qualified permanent GPs (a headcount, not full-time "
+        "equivalents; GPs in training and locums are not counted) at practices within 15 km, "
+        "shared out between everyone who could use them and weighted by straight-line "
+        "distance; it is not a count of appointments or a measure of quality."),
+    "gp_access_list_places_per_1000": (
+        "This measure counts registered-patient places at GP practices within 15 km, shared "
+        "out between everyone who could use them; a practice's list is the demand on it, so "
+        "it measures registration, not capacity."),
+}
+#: Column header of the decile table for each provision measure.
+PROVISION_HEADER = {"gp_access_gps_per_100k": "Qualified GPs per 100,000 (95% CI)",
+                    "gp_access_list_places_per_1000": "GP list places per 1,000 (95% CI)"}
 DEPRIVATION_DECILE_ID = {"england": "imd2025_decile", "scotland": "simd2020_decile"}
 
 
@@ -212,20 +229,19 @@ def _provision_step(d: _Draft, ref: AreaRef, name: str, registry: IndicatorRegis
     meta = registry.meta(provision_id)
     local = area_value(country, ref.code, provision_id, registry)
     national = area_value(country, None, provision_id, registry)
-    unit = meta.unit
+    unit, places = meta.unit, meta.decimals
     short_unit = re.sub(r" residents$", "", unit)
+    explained = PROVISION_EXPLAINED.get(provision_id, meta.description)
     words = compared_with(local, national, f"the {label} average")
     d.facts.update(provision_local=local if _finite(local) else None,
                    provision_national=national if _finite(national) else None)
     if _finite(local):
         d.key_numbers.append(KeyNumber(
-            meta.title, f"{format_number(local, meta.decimals)} {short_unit}",
-            f"{sentence_case(words)} ({format_number(national, meta.decimals)})."))
+            meta.title, f"{format_number(local, places)} {short_unit}",
+            f"{sentence_case(words)} ({format_number(national, places)})."))
         d.meaning.append(
-            f"{name} has {format_number(local, meta.decimals)} {unit}: {words} "
-            f"({format_number(national, meta.decimals)}). This measure counts places at GP "
-            "practices within 15 km, shared out between everyone who could use them; it is not "
-            "a count of appointments or a measure of quality.")
+            f"{name} has {format_number(local, places)} {unit}: {words} "
+            f"({format_number(national, places)}). {explained}")
     else:
         d.key_numbers.append(KeyNumber(meta.title, NOT_AVAILABLE,
                                        f"No value of this measure for {name}."))
@@ -257,9 +273,8 @@ def _provision_step(d: _Draft, ref: AreaRef, name: str, registry: IndicatorRegis
     need_words = panel.need.title.split(":")[0]
     step = (f"For each step up in need (one standard deviation of the {need_words} score), "
             "capacity is ")
-    slope_words = difference_in_words(test.slope_per_sd, "places per 1,000 residents", 0,
-                                      here="", there="")
-    interval = interval_in_words(low, high, None, 0)
+    slope_words = difference_in_words(test.slope_per_sd, unit, places, here="", there="")
+    interval = interval_in_words(low, high, None, places)
     if test.direction == "pro_need":
         d.meaning.append(
             f"Within {name}, more deprived neighbourhoods have more GP capacity within reach, "
@@ -273,7 +288,7 @@ def _provision_step(d: _Draft, ref: AreaRef, name: str, registry: IndicatorRegis
     else:
         d.meaning.append(
             f"Within {name}, there is no clear link between deprivation and GP capacity within "
-            f"reach ({p_text}; {interval} places per 1,000 per step up in need). The data "
+            f"reach ({p_text}; {interval} {short_unit} per step up in need). The data "
             "cannot show a fair or an unfair pattern with confidence.")
     gradient = panel.gradient
     first, last = gradient.iloc[0], gradient.iloc[-1]
@@ -284,14 +299,14 @@ def _provision_step(d: _Draft, ref: AreaRef, name: str, registry: IndicatorRegis
         sentence = (
             f"In the most deprived {NEIGHBOURHOOD[country][1]} here (decile "
             f"{int(first['decile'])}) capacity averages "
-            f"{format_number(first['provision_per_head'], 0)} places per 1,000 residents, "
-            f"{gap_words} ({format_number(last['provision_per_head'], 0)}).")
+            f"{format_number(first['provision_per_head'], places)} {unit}, "
+            f"{gap_words} ({format_number(last['provision_per_head'], places)}).")
         if panel.sii is not None:
             s = panel.sii
             sentence += (
                 " The fitted gradient across all deciles (slope index of inequality) puts "
                 "capacity " + difference_in_words(
-                    -s.sii, "places per 1,000", 0, lower=-s.sii_upper, upper=-s.sii_lower)
+                    -s.sii, short_unit, places, lower=-s.sii_upper, upper=-s.sii_lower)
                 + ".")
             d.methods.append(
                 f"Slope index of inequality of {meta.title}, least minus most "
@@ -319,8 +334,9 @@ def _provision_step(d: _Draft, ref: AreaRef, name: str, registry: IndicatorRegis
         alt=(f"Dot chart of {meta.title} ({unit}) in each national deprivation decile present "
              f"in the area, with 95% confidence intervals and a dashed line at the {label} "
              f"average of {format_number(national, meta.decimals)}. Decile "
-             f"{int(first['decile'])}: {format_number(first['provision_per_head'], 0)}; decile "
-             f"{int(last['decile'])}: {format_number(last['provision_per_head'], 0)}. The table "
+             f"{int(first['decile'])}: {format_number(first['provision_per_head'], places)}; "
+             f"decile {int(last['decile'])}: "
+             f"{format_number(last['provision_per_head'], places)}. The table "
              "'By national deprivation decile' has every figure."),
         reading=(f"Dots: average per decile, lines: 95% confidence intervals; dashed: "
                  f"{label} average.")))
@@ -446,8 +462,13 @@ def _decile_table(d: _Draft, ref: AreaRef, profile: pd.DataFrame, panel: EquityP
     notes = [f"Deciles are national: decile 1 holds the most deprived 10% of "
              f"{NEIGHBOURHOOD[country][1]} in {COUNTRY_LABEL[country]}. {NO_AREAS} = no "
              f"{NEIGHBOURHOOD[country][1]} of this area in the decile."]
+    provision_header, provision_places = "", 0
+    if panel is not None:
+        provision_header = PROVISION_HEADER.get(panel.provision.id,
+                                                f"{panel.provision.title} (95% CI)")
+        provision_places = panel.provision.decimals
     for source, header, decimals in (
-            (panel.gradient if panel is not None else None, "GP places per 1,000 (95% CI)", 0),
+            (panel.gradient if panel is not None else None, provision_header, provision_places),
             (outcome, "Illness and disability ratio (95% CI)", 1)):
         if source is None:
             continue

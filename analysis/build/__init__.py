@@ -6,8 +6,9 @@ Modules: ``raw`` (reading the pack, the build log), ``geography`` (packs and the
 lookup), ``indicators`` (default indicators and the package writer), ``provision``
 (indicators measured from facilities), ``services`` (practices, payments, stroke units),
 ``populations`` (audit denominators by age band, sex and ethnic group), ``postcodes`` (the
-postcode index), ``pipeline`` (the whole build in order). The build is the one room that may
-use every room below it (data, access, funding).
+postcode index), ``workforce`` (GP headcounts by practice and year), ``pipeline`` (the
+whole build in order). The build is the one room that may use every room below it (data,
+access, funding).
 """
 
 import lazy_loader
@@ -19,5 +20,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "populations": ["build_populations", "write_populations"],
         "postcodes": ["build_postcode_index", "write_postcode_index"],
         "raw": ["BuildLog", "RawDataError"],
+        "workforce": ["HeadcountSupply", "build_gp_workforce", "gp_workforce_table",
+                      "headcount_supply"],
     },
 )

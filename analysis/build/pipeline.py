@@ -29,6 +29,7 @@ from analysis.build.services import (
     build_practice_imd,
     build_stroke_units,
 )
+from analysis.build.workforce import build_gp_workforce
 from analysis.data import SOURCES
 
 MANIFEST_VERSION = 1
@@ -50,7 +51,9 @@ def build(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
         raw_dir, scotland, log)
     practices = build_gp_practices(raw_dir, england, log)
     units = build_stroke_units(raw_dir, log)
-    builds += access_indicators(raw_dir, england, lookup, practices, units, log)
+    workforce = build_gp_workforce(raw_dir, log)
+    builds += access_indicators(raw_dir, england, lookup, practices, units, log,
+                                workforce=workforce)
     payments = build_gp_payments(raw_dir, log)
     practice_imd = build_practice_imd(raw_dir, log)
 
@@ -75,6 +78,7 @@ def build(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
         "geography/lsoa11_lsoa21.parquet": lookup,
         "services/gp_practices.parquet": practices,
         "services/stroke_units.parquet": units,
+        "services/gp_workforce.parquet": workforce,
         "services/gp_payments.parquet": payments,
         "services/gp_practice_imd.parquet": practice_imd,
     }

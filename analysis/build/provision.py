@@ -1,5 +1,6 @@
-"""Provision indicators measured from facilities: GP catchment access (E2SFCA), distance to
-the nearest practice, stroke travel times; and stroke admissions as a need indicator."""
+"""Provision indicators measured from facilities: GP catchment access (E2SFCA) by qualified
+GPs (the headline), by registered-list places and by payments, distance to the nearest
+practice, stroke travel times; and stroke admissions as a need indicator."""
 
 from __future__ import annotations
 
@@ -13,18 +14,101 @@ from analysis.build.raw import (
     _raw,
     _read_csv,
 )
+from analysis.build.workforce import (
+    LATEST_YEAR,
+    build_gp_workforce,
+    cover_supply,
+    headcount_supply,
+)
 from analysis.data import SOURCES
 
 REPRESENTATIVE_POINT_NOTE = (
     "Distances are measured from a representative point inside each LSOA (shapely "
     "point_on_surface), because population-weighted centroids for LSOA 2021 are not in the "
     "open data pack; for large rural LSOAs the point may be away from where people live.")
+STRAIGHT_LINE_NOTE = (
+    "Distances are straight-line (great-circle) distances, not road distances or travel "
+    "times.")
+CATCHMENT_KM = 15.0
+
+#: Provenance of the workforce supply (NHS Digital's series; not yet in analysis.data.SOURCES).
+WORKFORCE_META = {
+    "source": "NHS Digital, General Practice Workforce (practice-level CSVs), financial year "
+              "2023-24, as compiled by the Health Equity Evidence Centre; practice locations "
+              "from Patients Registered at a GP Practice, July 2023",
+    "publisher": "NHS Digital (NHS England)",
+    "licence": "Open Government Licence v3.0",
+    "source_url": "https://digital.nhs.uk/data-and-information/publications/statistical/"
+                  "general-and-personal-medical-services",
+    "vintage": "financial year 2023-24 (mean of the year's workforce snapshots)",
+}
+
+
+def gp_headcount_build(points: pd.DataFrame, population: pd.Series, surgeries: pd.DataFrame,
+                       practice_codes: pd.Series, workforce: pd.DataFrame,
+                       log: BuildLog) -> IndicatorBuild:
+    """The headline GP access indicator: qualified GPs within reach per 100,000 residents.
+
+    E2SFCA (Luo & Qi 2009; :func:`analysis.access.e2sfca`) with Gaussian decay and a 15 km
+    catchment, supply S_j = practice j's headcount of fully qualified permanent GPs
+    (excluding GPs in training and locums) in 2023-24 (:func:`headcount_supply`: missing
+    headcounts carried forward one year), demand = Census 2021 residents, × 100,000.
+    """
+    from analysis.access import e2sfca
+
+    supply = headcount_supply(workforce, practice_codes, LATEST_YEAR)
+    cover_supply(log, supply, practice_codes)
+    access = e2sfca(points, population, surgeries, supply.supply.reindex(surgeries.index),
+                    catchment_km=CATCHMENT_KM, per=100_000.0)
+    log.cover("e2sfca_qualified_gps", summary=access.summary())
+    no_xy = access.facilities_without_coordinates
+    notes = (
+        "Enhanced two-step floating catchment area (Luo & Qi 2009) with Gaussian distance "
+        "decay (Dai 2010), 15 km catchment, the same as the list-places measure; supply = "
+        "each practice's headcount of fully qualified permanent GPs, excluding GPs in "
+        "training and locums (NHS Digital TOTAL_GP_EXTGL_HC), in 2023-24; demand = Census "
+        "2021 population. Headcount, not full-time equivalent: a part-time GP counts as one, "
+        "so this is GPs within reach, not GP hours. The yearly figure is the mean of the "
+        "year's workforce snapshots rounded to whole GPs (Health Equity Evidence Centre "
+        f"compilation). Practices are the {len(practice_codes):,} of the July 2023 practice "
+        f"list (with postcode-centroid coordinates); {len(supply.carried_forward):,} whose "
+        "2023-24 headcount is missing take their 2022-23 headcount; "
+        f"{len(supply.without_headcount):,} have no headcount and add no GPs; "
+        f"{len(no_xy):,} have no coordinates ({', '.join(no_xy) or 'none'}); "
+        f"{len(supply.not_on_practice_list):,} practices of the 2023-24 workforce file are "
+        f"not on the July 2023 list and are not located "
+        f"({supply.gps_not_on_practice_list:,.0f} GPs, "
+        f"{supply.patients_not_on_practice_list:,.0f} patients). Every GP of a located "
+        "practice with residents in reach is shared out exactly once, so the England "
+        "average equals those GPs per 100,000 residents. " + STRAIGHT_LINE_NOTE + " "
+        + REPRESENTATIVE_POINT_NOTE)
+    meta = {
+        **_meta("gp_practices", **WORKFORCE_META), "geography": "lsoa21",
+        "aggregation": "population_weighted_mean",
+        "id": "gp_access_gps_per_100k", "kind": "provision",
+        "title": "Qualified GPs within reach per 100,000 residents (E2SFCA)",
+        "short_title": "Qualified GPs within reach",
+        "description": "Fully qualified permanent GPs (headcount, excluding GPs in training "
+                       "and locums) at practices within 15 km in 2023-24, shared between all "
+                       "the people who could use them and weighted by straight-line "
+                       "distance, per 100,000 residents. Higher means more GPs within reach. "
+                       "A headcount, not full-time equivalents: part-time GPs count as one.",
+        "unit": "GPs per 100,000 residents", "polarity": "higher_is_better",
+        "period": "2023-24", "decimals": 1, "notes": notes,
+    }
+    codes = pd.Series(points.index)
+    return IndicatorBuild(meta, lambda: _table(codes, access.accessibility.reindex(points.index)))
 
 
 def access_indicators(raw_dir: Path, england, lookup: pd.DataFrame, practices: pd.DataFrame,
-                      units: pd.DataFrame, log: BuildLog) -> list[IndicatorBuild]:
-    """Provision measured from facilities: GP catchment access (E2SFCA), distance to the
-    nearest practice, stroke travel times, and stroke admissions as a need indicator."""
+                      units: pd.DataFrame, log: BuildLog,
+                      workforce: pd.DataFrame | None = None) -> list[IndicatorBuild]:
+    """Provision measured from facilities: GP catchment access (E2SFCA) by qualified GPs,
+    registered-list places and payments, distance to the nearest practice, stroke travel
+    times, and stroke admissions as a need indicator.
+
+    ``workforce`` is the :func:`analysis.build.workforce.build_gp_workforce` table; it is
+    built from ``raw_dir`` when not given."""
     from analysis.access import (
         e2sfca,
         facility_points,
@@ -39,8 +123,13 @@ def access_indicators(raw_dir: Path, england, lookup: pd.DataFrame, practices: p
     surgeries = facility_points(practices, id_column="practice_code")
     lists = practices.set_index("practice_code")["registered_patients"].astype(float)
     payments = practices.set_index("practice_code")["total_payments_2022_23"].astype(float)
-    list_access = e2sfca(points, population, surgeries, lists, catchment_km=15.0)
-    pay_access = e2sfca(points, population, surgeries, payments, catchment_km=15.0, per=1.0)
+    list_access = e2sfca(points, population, surgeries, lists, catchment_km=CATCHMENT_KM)
+    pay_access = e2sfca(points, population, surgeries, payments, catchment_km=CATCHMENT_KM,
+                        per=1.0)
+    if workforce is None:
+        workforce = build_gp_workforce(raw_dir, log)
+    gp_build = gp_headcount_build(points, population, surgeries, practices["practice_code"],
+                                  workforce, log)
     nearest = nearest_facility(points, surgeries)
     log.cover("e2sfca_registered_patients", summary=list_access.summary())
     log.cover("e2sfca_payments", summary=pay_access.summary())
@@ -67,19 +156,28 @@ def access_indicators(raw_dir: Path, england, lookup: pd.DataFrame, practices: p
                    "vintage": SOURCES["stroke_units"].vintage}
     common = {"geography": "lsoa21", "aggregation": "population_weighted_mean"}
     builds = [
+        gp_build,
         IndicatorBuild(
             {**_meta("gp_practices", **gp_meta), **common,
              "id": "gp_access_list_places_per_1000", "kind": "provision",
-             "title": "GP list places within reach (E2SFCA)",
+             "title": "Registered-list places within reach (E2SFCA; registration, not "
+                      "capacity)",
+             "short_title": "Registered-list places",
              "description": "Registered-patient places at GP practices within 15 km, shared "
                             "between all the people who could use them and weighted by "
-                            "distance, per 1,000 residents. Higher means more GP capacity "
-                            "within reach.",
+                            "distance, per 1,000 residents. This measures registration, not "
+                            "capacity: a practice's list is the demand on it, so the measure "
+                            "is near 1,100 almost everywhere (more people are registered than "
+                            "live in England). For GP capacity use qualified GPs within "
+                            "reach (gp_access_gps_per_100k).",
              "unit": "list places per 1,000 residents", "polarity": "higher_is_better",
              "period": "July 2023", "decimals": 0,
              "notes": "Enhanced two-step floating catchment area (Luo & Qi 2009) with Gaussian "
                       "distance decay, 15 km catchment; supply = registered patients, demand "
-                      "= Census 2021 population. " + REPRESENTATIVE_POINT_NOTE},
+                      "= Census 2021 population. Kept to show where registered lists exceed "
+                      "the resident population (list inflation, commuters, students); it is "
+                      "not a measure of GP capacity. " + STRAIGHT_LINE_NOTE + " "
+                      + REPRESENTATIVE_POINT_NOTE},
             lambda: _table(codes, list_access.accessibility.reindex(points.index))),
         IndicatorBuild(
             {**_meta("gp_payments", **gp_meta), **common,

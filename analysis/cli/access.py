@@ -10,10 +10,38 @@ from analysis.cli.common import checked_output, fail
 from analysis.data import DataFileError, EmptySelectionError, UnknownAreaError
 
 ACCESS_INDICATORS = {
-    "gp": ["gp_access_list_places_per_1000", "gp_access_funding_per_resident", "gp_nearest_km"],
+    "gp": ["gp_access_gps_per_100k", "gp_access_list_places_per_1000",
+           "gp_access_funding_per_resident", "gp_nearest_km"],
     "stroke": ["stroke_minutes_thrombolysis", "stroke_minutes_thrombectomy",
                "stroke_admissions_per_1000"],
 }
+
+
+def _gp_equity(area: str | None, registry) -> None:
+    """The headline GP measure by IMD 2025 decile and its inverse care law test (the figures
+    the Overview and the briefings quote)."""
+    from analysis.explore import HEADLINE_NEED, HEADLINE_PROVISION, equity_panel
+    from analysis.numbers import format_number
+
+    try:
+        panel = equity_panel("england", area, HEADLINE_NEED["england"],
+                             HEADLINE_PROVISION["england"], registry)
+    except ValueError as exc:
+        typer.echo(f"Inverse care law test not run: {exc}")
+        return
+    meta = panel.provision
+    typer.echo(f"{meta.title} by IMD 2025 decile (1 = most deprived), observed, 95% CI:")
+    for row in panel.gradient.itertuples():
+        typer.echo(f"  {int(row.decile):>4}  {format_number(row.provision_per_head, 1):>7}  "
+                   f"({format_number(row.lower_ci, 1)} to {format_number(row.upper_ci, 1)})")
+    readings = panel.readings()
+    low, high = panel.test.slope_per_sd_ci
+    typer.echo(f"Inverse care law test against the IMD 2025 score: {panel.test.verdict} "
+               f"Slope {format_number(panel.test.slope_per_sd, 2, signed=True)} {meta.unit} "
+               f"per standard deviation of need (95% CI {format_number(low, 2, signed=True)} "
+               f"to {format_number(high, 2, signed=True)}), {panel.test.n:,} LSOAs.")
+    typer.echo(readings["gradient"])
+    typer.echo(readings["sii"])
 
 
 def access(
@@ -64,6 +92,8 @@ def access(
         mean = (values * population).sum() / population[values.notna()].sum()
         typer.echo(f"{meta.title}: population-weighted mean {mean:,.{meta.decimals}f} "
                    f"{meta.unit} ({values.notna().sum():,} of {len(frame):,} LSOAs)")
+    if service == "gp":
+        _gp_equity(area, registry)
     if service == "stroke":
         table = share_beyond(frame["stroke_minutes_thrombectomy"], population,
                              frame["deprivation_decile"])

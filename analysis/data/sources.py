@@ -96,6 +96,13 @@ SOURCES: dict[str, Provenance] = {
            "https://digital.nhs.uk/data-and-information/publications/statistical/"
            "patients-registered-at-a-gp-practice", "england/gp_practices_2023-07.csv",
            "Coordinates are postcode centroids; two practices have none."),
+        _p("gp_workforce", "General Practice Workforce, practice level: headcount of fully "
+           "qualified permanent GPs (excluding GPs in training and locums) and registered "
+           "patients, 2015-16 to 2023-24 (compiled by the Health Equity Evidence Centre)",
+           "NHS Digital (NHS England)", "financial years 2015-16 to 2023-24", "practice",
+           "https://digital.nhs.uk/data-and-information/publications/statistical/"
+           "general-and-personal-medical-services", "england/gp_workforce_headcount_2016-2024.csv",
+           "Headcount, not FTE; 272 NA practice-years kept as missing."),
         _p("gp_practice_mapping", "GP practice to geography mapping 2023-24 (x-boundary "
            "mapping)", "NHS England", "2023-24", "practice",
            "https://www.england.nhs.uk/allocations/",

@@ -33,9 +33,11 @@ from analysis.stats import (
 )
 
 #: The need and provision indicators every headline uses (dashboard overview, briefings):
-#: IMD 2025 / SIMD 2020, and GP list places within reach. Scotland has no provision yet.
+#: IMD 2025 / SIMD 2020, and qualified GPs within reach (E2SFCA with each practice's
+#: headcount of fully qualified GPs as supply). Registered-list places are not a headline:
+#: a practice's list is the demand on it, not its capacity. Scotland has no provision yet.
 HEADLINE_NEED = {"england": "imd2025_score", "scotland": "simd2020_rank"}
-HEADLINE_PROVISION = {"england": "gp_access_list_places_per_1000"}
+HEADLINE_PROVISION = {"england": "gp_access_gps_per_100k"}
 MIN_DECILES_FOR_SII = 5
 SII_SEED = 20251123
 

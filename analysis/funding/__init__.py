@@ -9,6 +9,23 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
+        "workforce": [
+            "GP_DEFINITION",
+            "IMD_EDITION_FOR_WORKFORCE_YEAR",
+            "PER_PATIENTS",
+            "WORKFORCE_UNIT",
+            "WORKFORCE_YEARS",
+            "WorkforceGap",
+            "load_gp_workforce",
+            "patient_denominator",
+            "read_workforce_gap",
+            "trend_gaps",
+            "workforce_by_deprivation",
+            "workforce_display_table",
+            "workforce_gap_sentence",
+            "workforce_trend",
+            "workforce_trend_sentence",
+        ],
         "deprivation": [
             "assign_deprivation_groups",
             "deprivation_groups",

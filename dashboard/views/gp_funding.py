@@ -1,4 +1,5 @@
-"""GP funding: NHS payments per weighted patient by practice deprivation, 2014-15 to 2022-23."""
+"""GP funding and workforce by practice deprivation: NHS payments per weighted patient,
+2014-15 to 2022-23, and fully qualified GPs per 10,000 weighted patients, 2015-16 to 2023-24."""
 
 from __future__ import annotations
 
@@ -17,6 +18,16 @@ from analysis.funding import (
     trend_readings,
     trend_sentence,
 )
+from analysis.funding.workforce import (
+    GP_DEFINITION,
+    WORKFORCE_UNIT,
+    load_gp_workforce,
+    trend_gaps,
+    workforce_display_table,
+    workforce_gap_sentence,
+    workforce_trend,
+    workforce_trend_sentence,
+)
 from dashboard.components import chart_with_text, escape, plain
 
 TOTAL_CHOICES = {"excluding": "Excluding COVID and PCN payments (2014-15 on)",
@@ -28,6 +39,31 @@ def _trend(scope: str | None, include_dispensing: bool, total: str):
     return funding_trend(load_gp_payments(), load_practice_imd(),
                          practices=practices_in_area(scope),
                          include_dispensing=include_dispensing, total=total)
+
+
+@st.cache_data(show_spinner="Working out GPs by deprivation…", max_entries=32)
+def _workforce(scope: str | None):
+    return workforce_trend(load_gp_workforce(), load_gp_payments(), load_practice_imd(),
+                           practices=practices_in_area(scope))
+
+
+def _trend_chart(plot, y: str, title: str, axis_format: str):
+    """Lines by quintile with 95% confidence bands; dashes as well as colour tell them apart."""
+    tips = [alt.Tooltip("year:O", title="Year"), alt.Tooltip("quintile:N", title="Quintile"),
+            alt.Tooltip(f"{y}:Q", title=title, format=",.2f"),
+            alt.Tooltip("ci_lower:Q", title="95% CI from", format=",.2f"),
+            alt.Tooltip("ci_upper:Q", title="95% CI to", format=",.2f"),
+            alt.Tooltip("practices:Q", title="Practices", format=",")]
+    lines = alt.Chart(plot).mark_line(point=True).encode(
+        x=alt.X("year:O", title="Financial year"),
+        y=alt.Y(f"{y}:Q", title=title, scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=axis_format)),
+        color=alt.Color("quintile:N", title="Quintile (1 = most deprived)",
+                        scale=alt.Scale(scheme="viridis")),
+        strokeDash=alt.StrokeDash("quintile:N", legend=None), tooltip=tips)
+    bands = alt.Chart(plot).mark_area(opacity=0.12).encode(
+        x="year:O", y="ci_lower:Q", y2="ci_upper:Q", color=alt.Color("quintile:N", legend=None))
+    return (bands + lines).properties(height=380)
 
 
 area = st.session_state["study_area"]
@@ -72,24 +108,8 @@ st.caption(plain(
     "is too small to compare."))
 
 plot = trend.assign(quintile=trend["quintile"].astype(str))
-lines = alt.Chart(plot).mark_line(point=True).encode(
-    x=alt.X("year:O", title="Payment year"),
-    y=alt.Y("per_weighted_patient:Q", title="£ per weighted patient",
-            scale=alt.Scale(zero=False), axis=alt.Axis(format=",.0f")),
-    color=alt.Color("quintile:N", title="Quintile (1 = most deprived)",
-                    scale=alt.Scale(scheme="viridis")),
-    strokeDash=alt.StrokeDash("quintile:N", legend=None),
-    tooltip=[alt.Tooltip("year:O", title="Year"),
-             alt.Tooltip("quintile:N", title="Quintile"),
-             alt.Tooltip("per_weighted_patient:Q", title="£ per weighted patient",
-                         format=",.2f"),
-             alt.Tooltip("ci_lower:Q", title="95% CI from (£)", format=",.2f"),
-             alt.Tooltip("ci_upper:Q", title="95% CI to (£)", format=",.2f"),
-             alt.Tooltip("practices:Q", title="Practices", format=",")])
-bands = alt.Chart(plot).mark_area(opacity=0.12).encode(
-    x="year:O", y="ci_lower:Q", y2="ci_upper:Q", color=alt.Color("quintile:N", legend=None))
 chart_with_text(
-    (bands + lines).properties(height=380),
+    _trend_chart(plot, "per_weighted_patient", "£ per weighted patient", ",.0f"),
     reading=trend_sentence(readings[with_dispensing]),
     alt_text="Line chart of payments per weighted patient for each deprivation quintile and "
              "year with 95% confidence bands; line style as well as colour tells the quintiles "
@@ -100,3 +120,33 @@ chart_with_text(
             f"({TOTALS[total].label}); OHID Fingertips 93553")
 st.subheader(f"{latest_year} by quintile")
 st.dataframe(display_table(latest), hide_index=True)
+
+st.header("GP workforce by practice deprivation")
+workforce = _workforce(scope)
+gaps = trend_gaps(workforce)
+last_year = workforce["year"].max()
+st.markdown(plain(workforce_gap_sentence(gaps[-1], scope_name)))
+st.caption(plain(
+    f"GPs are {GP_DEFINITION} (NHS Digital General Practice Workforce, the mean of each year's "
+    "snapshots); a headcount, not full-time equivalents. Weighted patients are the Carr-Hill "
+    "weighted lists of NHS Payments to General Practice for the same year; for 2023-24, which "
+    "has no payments file yet, each practice's 2023-24 registered list times its own 2022-23 "
+    "ratio of weighted to registered patients. Quintiles as above, from the workforce file's "
+    "registered patients; all practices, dispensing or not."))
+chart_with_text(
+    _trend_chart(workforce.assign(quintile=workforce["quintile"].astype(str)), "gps_per_10k",
+                 "GPs per 10,000 weighted patients", ",.1f"),
+    reading=workforce_trend_sentence(gaps),
+    alt_text="Line chart of fully qualified GPs per 10,000 weighted patients for each "
+             "deprivation quintile and year with 95% confidence bands; line style as well as "
+             "colour tells the quintiles apart. The table has the latest year's figures.",
+    data=workforce.drop(columns=["se"], errors="ignore"),
+    name=f"GP workforce by deprivation {scope_name}", key="gp_workforce",
+    units={"gps_per_10k": WORKFORCE_UNIT},
+    vintage=f"NHS Digital General Practice Workforce {workforce['year'].min()} to {last_year} "
+            "(HEEC compilation); NHS Payments to General Practice; OHID Fingertips 93553")
+st.subheader(f"{last_year} GP workforce by quintile")
+latest_workforce = workforce[workforce["year"] == last_year].drop(
+    columns=["year", "imd_year", "estimated"])
+latest_workforce.attrs = {"estimated": bool(gaps[-1].estimated)}
+st.dataframe(workforce_display_table(latest_workforce), hide_index=True)

@@ -131,7 +131,9 @@ def test_key_numbers_match_analysis(rendered, code, fmt):
         assert interval_in_words(low, high, None, 1) in text  # magnitudes, direction in words
         local = area_value("england", code, BRIEFING_PROVISION["england"], registry)
         national = area_value("england", None, BRIEFING_PROVISION["england"], registry)
-        assert format_number(local, 0) in text and format_number(national, 0) in text
+        decimals = registry.meta(BRIEFING_PROVISION["england"]).decimals
+        assert format_number(local, decimals) in text
+        assert format_number(national, decimals) in text
     else:
         assert "Cannot be tested" in text
         assert "no small-area measure of service provision for Scotland" in text
@@ -150,7 +152,7 @@ def test_facts_are_the_analysis_numbers(built):
     assert gm.facts["population"] == summary.population
     assert gm.facts["pct_core20"] == summary.pct_most_deprived_quintile
     panel = equity_panel("england", "E54000057", "imd2025_score",
-                         "gp_access_list_places_per_1000", default_registry())
+                         BRIEFING_PROVISION["england"], default_registry())
     assert gm.facts["verdict"] == panel.test.verdict
     assert gm.facts["p_value"] == pytest.approx(panel.test.p_value)
     assert gm.facts["provision_sii"] == pytest.approx(panel.sii.sii)

@@ -42,9 +42,9 @@ def test_gaps_are_words_with_direction_and_signs_live_in_the_methods(briefs, cod
 
 def test_greater_manchester_capacity_gap_reads_higher_at_the_most_deprived_end(briefs):
     text = " ".join(briefs["E54000057"].meaning)
-    assert ("puts capacity 148 places per 1,000 higher at the most deprived end than at the "
-            "least deprived end (95% CI 118 to 177)") in text
-    assert "relative index 0.88" in " ".join(briefs["E54000057"].methods)
+    assert ("puts capacity 3.9 GPs per 100,000 higher at the most deprived end than at the "
+            "least deprived end (95% CI 1.6 to 6.1)") in text
+    assert "relative index 0.94" in " ".join(briefs["E54000057"].methods)
 
 
 def test_wigan_health_gap_quotes_the_observed_deciles_not_the_fitted_ends(briefs):
