@@ -19,7 +19,7 @@ covers every year from 2014-15.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -328,6 +328,21 @@ def trend_readings(trend: pd.DataFrame, total: str = DEFAULT_TOTAL,
     return out
 
 
+def group_rate_text(practices: int, value: float, lower: float, upper: float,
+                    show: Callable[[float], str]) -> tuple[str, str]:
+    """A practice group's figure and its interval as table text: "no practices", "not
+    available (1 practice)" where no interval exists, and a warning on the interval of a
+    group smaller than :data:`MIN_GROUP_PRACTICES`."""
+    if practices == 0:
+        return "no practices", "no practices"
+    if practices < 2 or not math.isfinite(float(lower)):
+        return show(value), "not available (1 practice)"
+    interval = f"{show(lower)} to {show(upper)}"
+    if practices < MIN_GROUP_PRACTICES:
+        interval += f" (fewer than {MIN_GROUP_PRACTICES} practices)"
+    return show(value), interval
+
+
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The table as a reader sees it: plain headers, money as £, counts with separators,
     the interval as "£141.09 to £149.07" or in words where there is none (never "None")."""
@@ -335,16 +350,8 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in table.itertuples():
         n = int(r.practices)
-        if n == 0:
-            rate, interval = "no practices", "no practices"
-        else:
-            rate = format_money(r.per_weighted_patient)
-            if n < 2 or not math.isfinite(float(r.ci_lower)):
-                interval = "not available (1 practice)"
-            else:
-                interval = f"{format_money(r.ci_lower)} to {format_money(r.ci_upper)}"
-                if n < MIN_GROUP_PRACTICES:
-                    interval += f" (fewer than {MIN_GROUP_PRACTICES} practices)"
+        rate, interval = group_rate_text(n, r.per_weighted_patient, r.ci_lower, r.ci_upper,
+                                         format_money)
         rows.append({
             f"{key.capitalize()} (1 = most deprived)": str(getattr(r, key)),
             "Practices": format_number(n),

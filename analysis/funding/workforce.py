@@ -51,7 +51,7 @@ from analysis.funding.deprivation import (
     assign_deprivation_groups,
     funding_gap,
 )
-from analysis.funding.reading import MIN_GROUP_PRACTICES
+from analysis.funding.reading import MIN_GROUP_PRACTICES, group_rate_text
 from analysis.numbers import (
     compare_with_reference,
     format_number,
@@ -405,16 +405,7 @@ def workforce_display_table(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in table.itertuples():
         n = int(r.practices)
-        if n == 0:
-            rate = interval = "no practices"
-        else:
-            rate = _rate(r.gps_per_10k)
-            if n < 2 or not math.isfinite(float(r.ci_lower)):
-                interval = "not available (1 practice)"
-            else:
-                interval = f"{_rate(r.ci_lower)} to {_rate(r.ci_upper)}"
-                if n < MIN_GROUP_PRACTICES:
-                    interval += f" (fewer than {MIN_GROUP_PRACTICES} practices)"
+        rate, interval = group_rate_text(n, r.gps_per_10k, r.ci_lower, r.ci_upper, _rate)
         rows.append({
             f"{key.capitalize()} (1 = most deprived)": str(getattr(r, key)),
             "Practices": format_number(n),

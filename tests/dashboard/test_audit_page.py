@@ -51,16 +51,21 @@ class Upload:
         return self._data
 
 
-def test_records_of_another_area_layout_are_audited_and_bad_rows_counted(monkeypatch):
-    records = simulated_example(5_000, WIGAN, seed=5).drop(columns=["simulated"])
-    records = records.rename(columns={"lsoa21_code": "LSOA", "age": "AgeYears"})
-    data = records.to_csv(index=False).encode()
+def _run_with_upload(monkeypatch, data: bytes):
+    """The page with ``data`` uploaded as visits.csv, after pressing Run."""
     monkeypatch.setattr("streamlit.file_uploader",
                         lambda label, *a, **k: Upload("visits.csv", data)
                         if k.get("key") == "audit_file" else None)
     at = open_page("audit", WIGAN)
     _button(at, "Run the audit").click().run()
     assert not at.exception, at.exception
+    return at
+
+
+def test_records_of_another_area_layout_are_audited_and_bad_rows_counted(monkeypatch):
+    records = simulated_example(5_000, WIGAN, seed=5).drop(columns=["simulated"])
+    records = records.rename(columns={"lsoa21_code": "LSOA", "age": "AgeYears"})
+    at = _run_with_upload(monkeypatch, records.to_csv(index=False).encode())
     result = at.session_state["audit_result"]
     assert not result.simulated
     assert result.rows == 5_000
@@ -74,11 +79,6 @@ def test_records_of_another_area_layout_are_audited_and_bad_rows_counted(monkeyp
 
 def test_a_file_without_an_area_column_is_named_not_a_traceback(monkeypatch):
     data = pd.DataFrame({"age": [1, 2], "sex": [1, 2]}).to_csv(index=False).encode()
-    monkeypatch.setattr("streamlit.file_uploader",
-                        lambda label, *a, **k: Upload("visits.csv", data)
-                        if k.get("key") == "audit_file" else None)
-    at = open_page("audit", WIGAN)
-    _button(at, "Run the audit").click().run()
-    assert not at.exception, at.exception
+    at = _run_with_upload(monkeypatch, data)
     assert any("no small-area column" in e.value for e in at.error)
     assert "audit_result" not in at.session_state
