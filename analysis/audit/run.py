@@ -128,3 +128,47 @@ def records_from_upload(name: str, data: bytes) -> pd.DataFrame:
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise ActivityError(f"{name}: could not be read: {exc}") from exc
     raise ActivityError(f"{name}: not a CSV or Parquet file")
+
+
+#: A deployment may let the Equity audit page read record files from one server folder (large
+#: extracts an analyst has put there), as well as uploads: set this to the folder.
+AUDIT_FOLDER_ENV = "FAIRSHARE_AUDIT_DIR"
+
+
+def audit_folder() -> Path | None:
+    """The server folder of record files the dashboard may read, if the deployment set one."""
+    import os
+
+    value = os.environ.get(AUDIT_FOLDER_ENV, "").strip()
+    if not value:
+        return None
+    folder = Path(value).expanduser().resolve()
+    return folder if folder.is_dir() else None
+
+
+def audit_sources(folder: Path) -> list[str]:
+    """Names (relative to ``folder``) of the CSV and Parquet files and of the folders of
+    Parquet parts inside it, for a picker; hidden files are left out."""
+    names: set[str] = set()
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.is_file() and path.suffix.lower() in (".csv", ".parquet"):
+            names.add(str(relative))
+            if path.suffix.lower() == ".parquet" and path.parent != folder:
+                names.add(str(path.parent.relative_to(folder)) + "/")
+    return sorted(names)
+
+
+def resolve_audit_source(folder: Path, name: str) -> Path:
+    """``name`` inside ``folder``, refusing anything that resolves outside it (``..``,
+    absolute paths, symbolic links out of the folder)."""
+    from analysis.audit.engine import ActivityError
+
+    target = (folder / name).resolve()
+    if target != folder and folder not in target.parents:
+        raise ActivityError(f"{name!r} is not inside the audit folder")
+    if not target.exists():
+        raise ActivityError(f"{name!r}: no such file in the audit folder")
+    return target

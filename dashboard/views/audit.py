@@ -18,7 +18,10 @@ from analysis.audit.reading import SIMULATED_CAVEAT, sentences, verdict
 from analysis.audit.run import (
     MAX_UPLOAD_BYTES,
     audit_activity,
+    audit_folder,
+    audit_sources,
     records_from_upload,
+    resolve_audit_source,
     simulated_example,
 )
 from analysis.data import DataFileError, UnknownAreaError
@@ -39,10 +42,14 @@ plain_caption(
     "counts them against the population of the study area, allowing for age, and shows "
     "whether use follows need. The records stay in this browser session only.")
 
-source = st.radio("Records", ["upload", "example"], horizontal=True, key="audit_source",
-                  format_func={"upload": "Upload a file",
-                               "example": "Try with simulated example records"}.get)
+folder = audit_folder()
+SOURCES = {"upload": "Upload a file", "example": "Try with simulated example records"}
+if folder is not None:
+    SOURCES["server"] = "A file on the server (large extracts, streamed)"
+source = st.radio("Records", list(SOURCES), horizontal=True, key="audit_source",
+                  format_func=SOURCES.get)
 records = None
+upload = None
 if source == "upload":
     upload = st.file_uploader(f"Records (CSV or Parquet, up to {MAX_UPLOAD_BYTES // 2**20} MB)",
                               type=["csv", "txt", "parquet"], key="audit_file")
@@ -51,12 +58,22 @@ if source == "upload":
             records = records_from_upload(upload.name, upload.getvalue())
         except ActivityError as exc:
             st.error(plain(exc))
+elif source == "server":
+    names = audit_sources(folder)
+    if not names:
+        st.info("The audit folder of this deployment holds no CSV or Parquet files.")
+    else:
+        chosen = st.selectbox("File or folder of Parquet parts", names, key="audit_server")
+        try:
+            records = resolve_audit_source(folder, chosen)
+        except ActivityError as exc:
+            st.error(plain(exc))
 else:
     st.info(plain(f"{EXAMPLE_RECORDS:,} simulated records for {area.name}. "
                   + SIMULATED_CAVEAT))
 
 mapping: dict[str, str] = {}
-if records is not None:
+if upload is not None and records is not None:
     with st.expander("Columns", expanded=False):
         try:
             found = recognise_columns(list(records.columns), origin=upload.name).roles

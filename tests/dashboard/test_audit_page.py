@@ -82,3 +82,17 @@ def test_a_file_without_an_area_column_is_named_not_a_traceback(monkeypatch):
     at = _run_with_upload(monkeypatch, data)
     assert any("no small-area column" in e.value for e in at.error)
     assert "audit_result" not in at.session_state
+
+
+def test_a_deployment_folder_of_extracts_can_be_audited(monkeypatch, tmp_path):
+    records = simulated_example(4_000, WIGAN, seed=12)
+    (tmp_path / "extracts").mkdir()
+    records.to_parquet(tmp_path / "extracts" / "part-0.parquet", index=False)
+    monkeypatch.setenv("FAIRSHARE_AUDIT_DIR", str(tmp_path))
+    at = open_page("audit", WIGAN)
+    at.radio(key="audit_source").set_value("server").run()
+    at.selectbox(key="audit_server").set_value("extracts/").run()
+    _button(at, "Run the audit").click().run()
+    assert not at.exception, at.exception
+    result = at.session_state["audit_result"]
+    assert result.rows == 4_000 and result.simulated
