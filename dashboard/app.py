@@ -13,12 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from analysis.data import (  # noqa: E402
-    DataFileError,  # noqa: E402
-    EmptySelectionError,
-    UnknownAreaError,
-)
 from dashboard.components import attribution_footer  # noqa: E402
+from dashboard.errors import page_boundary  # noqa: E402
 from dashboard.state import (  # noqa: E402
     briefing_downloads,
     remember_browser,
@@ -50,13 +46,13 @@ PAGES = [
 
 started = time.perf_counter()
 page = st.navigation(PAGES)
-try:
+# one error boundary for every page: a failure is logged with its traceback and shown as a
+# sentence naming what failed; st.stop/st.rerun/st.switch_page pass through
+with page_boundary(page=page.title):
     st.session_state["study_area"] = study_area_picker()
     briefing_downloads(st.session_state["study_area"])
     page.run()
     remember_browser()
-except (UnknownAreaError, EmptySelectionError, DataFileError) as exc:
-    st.error(str(exc))
 attribution_footer()
 # server time of this run, read by benchmarks/bench_dashboard.py
 st.session_state["last_run_seconds"] = time.perf_counter() - started

@@ -300,3 +300,43 @@ def delta_style(change: float, *, lower_is_better: bool = True) -> dict:
     good = (change < 0) == lower_is_better
     return {"delta_color": "green" if good else "red",
             "delta_arrow": "down" if change < 0 else "up"}
+
+
+def _choose_study_area(country: str, level: str, code: str) -> None:
+    """Button callback: make ``code`` (an area of ``level``) the study area, through the
+    widget state the sidebar's picker (``dashboard.state.study_area_picker``) reads."""
+    level_key, area_key = f"level_{country}", f"area_{country}_{level}"
+    for key, value in (("country", country), (level_key, level), (area_key, code)):
+        st.session_state[key] = value
+        st.session_state[f"keep_{key}"] = value
+    st.session_state["keep_area"] = code
+
+
+def no_values_notice(title: str, area, values: pd.Series, *, key: str) -> None:
+    """Say that an indicator has no values in the study area, name the areas where it has
+    values, and offer each as the study area (a button)."""
+    from dashboard.errors import areas_with_values, markdown_text, no_values_message
+
+    offered = areas_with_values(values, area.country)
+    st.warning(markdown_text(no_values_message(title, area.name, offered, area.country)))
+    if offered.empty:
+        return
+    columns = st.columns(min(3, len(offered)))
+    for i, row in enumerate(offered.itertuples()):
+        columns[i % len(columns)].button(
+            f"Show {plain(row.name)}", key=f"{key}_offer_{row.code}",
+            on_click=_choose_study_area, args=(area.country, row.level, row.code),
+            help=f"{row.with_values:,} of its {row.small_areas:,} small areas have a value.")
+
+
+def title_lines(text: str, width: int = 42) -> list[str]:
+    """A chart or axis title as short lines, so Vega-Lite never cuts it off."""
+    return textwrap.wrap(text, width) or [text]
+
+
+def short_title(meta) -> str:
+    """An indicator's ``short_title`` (a metadata key) for labels that must stay short, such
+    as a metric's, else its title."""
+    extra = getattr(meta, "extra", None) or {}
+    short = extra.get("short_title") if hasattr(extra, "get") else None
+    return str(short).strip() if short and str(short).strip() else meta.title

@@ -38,7 +38,7 @@ ALLOWED = {
     "audit": SHARED | {"data", "stats", "exports"},
     "briefing": SHARED | {"data", "stats", "access", "funding", "explore", "allocation",
                           "exports", "learning", "audit"},
-    "build": SHARED | {"data", "access", "funding"},
+    "build": SHARED | {"data", "access", "funding", "ingest"},
     "learning": SHARED | {"data", "exports"},
     "cli": SHARED | {"data", "stats", "access", "funding", "explore", "ingest", "allocation",
                      "briefing", "build", "exports", "learning", "audit"},

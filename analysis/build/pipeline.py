@@ -30,7 +30,7 @@ from analysis.build.services import (
     build_stroke_units,
 )
 from analysis.build.workforce import build_gp_workforce
-from analysis.data import SOURCES
+from analysis.data import SOURCES, file_checksums
 
 MANIFEST_VERSION = 1
 
@@ -95,6 +95,7 @@ def build(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
         "sources": {k: v.to_dict() for k, v in SOURCES.items()},
         "files": log.files,
         "coverage": log.coverage,
+        "checksums": file_checksums(out_dir, log.files),
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n",
                                            encoding="utf-8")

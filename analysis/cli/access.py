@@ -55,6 +55,7 @@ def access(
     from analysis.data import default_registry
     from analysis.explore import study_area_frame
     from analysis.exports import ColumnInfo, ExportInfo, write_csv
+    from analysis.numbers import format_number
 
     if service not in ACCESS_INDICATORS:
         fail(f"--service must be one of: {', '.join(ACCESS_INDICATORS)}")
@@ -90,7 +91,8 @@ def access(
         meta = registry.meta(indicator_id)
         values = frame[indicator_id]
         mean = (values * population).sum() / population[values.notna()].sum()
-        typer.echo(f"{meta.title}: population-weighted mean {mean:,.{meta.decimals}f} "
+        shown = format_number(mean, meta.decimals)
+        typer.echo(f"{meta.title}: population-weighted mean {shown} "
                    f"{meta.unit} ({values.notna().sum():,} of {len(frame):,} LSOAs)")
     if service == "gp":
         _gp_equity(area, registry)

@@ -10,17 +10,41 @@ from analysis.cli.common import fail
 from analysis.data import DataFileError, EmptySelectionError, UnknownAreaError
 
 
+def _checksum_problems(registry, reported: list[str]) -> list[str]:
+    """Data files that do not match their recorded SHA-256, except those already reported
+    as missing, unreadable or truncated (one line per file is enough)."""
+    from analysis.data.integrity import checksum_problems
+
+    packages = {}
+    for meta in registry.metas():
+        folder = registry.folder(meta.id)
+        if folder is not None:
+            packages[folder] = meta.extra
+    fresh = []
+    for problem in checksum_problems(registry.root.parent, packages):
+        # "data/indicators/x/data.parquet does not match …": the path inside the data folder
+        inside = problem.split(" does not match", 1)[0].split("/", 1)[-1]
+        if not any(inside in line for line in reported):
+            fresh.append(problem)
+    return fresh
+
+
 def info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Areas per geography, indicators by kind, services by type and data vintages; exits
-    with 1 when an indicator's metadata or data file is unreadable, missing or truncated."""
-    from analysis.data import dataset_info
+    with 1 when an indicator's metadata or data file is unreadable, missing or truncated, or
+    a data file does not match the SHA-256 recorded for it (replaced or damaged)."""
+    from analysis.data import IndicatorRegistry, dataset_info
 
     try:
-        facts = dataset_info()
+        registry = IndicatorRegistry()
+        facts = dataset_info(registry)
+        facts["checksum_problems"] = _checksum_problems(
+            registry, facts["indicator_errors"] + facts["indicator_file_problems"])
     except DataFileError as exc:
         fail(str(exc))
         return
-    problems = facts["indicator_errors"] + facts["indicator_file_problems"]
+    problems = (facts["indicator_errors"] + facts["indicator_file_problems"]
+                + facts["checksum_problems"])
     if as_json:
         typer.echo(json.dumps(facts, indent=2, ensure_ascii=False))
         if problems:
@@ -38,6 +62,8 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
         typer.echo(f"  unreadable metadata: {problem}")
     for problem in facts["indicator_file_problems"]:
         typer.echo(f"  damaged data file: {problem}")
+    for problem in facts["checksum_problems"]:
+        typer.echo(f"  replaced or damaged: {problem}")
     typer.echo("\nServices")
     for key, count in facts["services"].items():
         typer.echo(f"  {key:<24} {count:>8,}")
@@ -46,9 +72,9 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
         typer.echo(f"  {key:<34} {vintage}")
     typer.echo(f"\nLicence: {facts['licence']}")
     if problems:
-        typer.echo(f"\n{len(problems)} indicator(s) cannot be read (listed above); restore "
-                   "data/ with `git checkout -- data/` or rebuild it with `fairshare data "
-                   "build`.", err=True)
+        typer.echo(f"\n{len(problems)} data file(s) cannot be trusted (listed above); "
+                   "restore data/ with `git checkout -- data/` or rebuild it with `fairshare "
+                   "data build`.", err=True)
         raise typer.Exit(1)
 
 

@@ -39,6 +39,13 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "default_registry",
             "validate_values",
         ],
+        "integrity": [
+            "checksum_problems",
+            "file_checksums",
+            "record_checksums",
+            "sha256_file",
+            "verify_file",
+        ],
         "lsoa_conversion": [
             "ConversionReport",
             "apportioning_weights",

@@ -2,7 +2,10 @@
 
 The embedded dataset lives in ``data/`` beside the packages (a fresh clone has everything).
 ``FAIRSHARE_DATA_DIR`` points the engine at another copy, which is how tests exercise a
-missing or corrupt file without touching the real one.
+missing or corrupt file without touching the real one. Every file read here is checked
+against the SHA-256 the manifest records for it (:mod:`analysis.data.integrity`; hashed once
+per change), after it has been read, so a file that cannot be read at all says so and a
+readable one that was replaced or damaged fails as not matching its record.
 """
 
 from __future__ import annotations
@@ -91,13 +94,22 @@ def _existing(relative: str) -> Path:
     return path
 
 
+def _verified(path: Path) -> None:
+    # deferred: integrity imports this module
+    from analysis.data.integrity import verify_data_file
+
+    verify_data_file(path, data_dir())
+
+
 def parquet_columns(relative: str) -> list[str]:
     """Column names of a Parquet file of the data directory (footer only)."""
     path = _existing(relative)
     try:
-        return pq.read_schema(path).names
+        names = pq.read_schema(path).names
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataFileError(f"Data file {path} is not a readable Parquet file: {exc}") from exc
+    _verified(path)
+    return names
 
 
 def read_parquet_table(relative: str, columns: list[str] | None = None) -> pa.Table:
@@ -113,9 +125,11 @@ def read_parquet_table(relative: str, columns: list[str] | None = None) -> pa.Ta
         if missing:
             raise DataFileError(f"Data file {path} lacks column(s) {', '.join(missing)}")
     try:
-        return pq.read_table(path, columns=columns)
+        table = pq.read_table(path, columns=columns)
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataFileError(f"Data file {path} could not be read: {exc}") from exc
+    _verified(path)
+    return table
 
 
 def read_parquet(relative: str, columns: list[str] | None = None) -> pd.DataFrame:
@@ -129,15 +143,19 @@ def read_geoparquet(relative: str, columns: list[str] | None = None):
 
     path = _existing(relative)
     try:
-        return gpd.read_parquet(path, columns=columns)
+        frame = gpd.read_parquet(path, columns=columns)
     except (ValueError, pa.ArrowInvalid, OSError) as exc:
         raise DataFileError(f"Data file {path} is not a readable GeoParquet file: {exc}") from exc
+    _verified(path)
+    return frame
 
 
 def read_json(relative: str) -> Any:
     """Read a JSON file of the data directory."""
     path = _existing(relative)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataFileError(f"Data file {path} is not valid JSON: {exc}") from exc
+    _verified(path)
+    return value

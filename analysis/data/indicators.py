@@ -22,6 +22,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from analysis.data.datastore import DataFileError, data_cache, data_dir
+from analysis.data.integrity import verify_package
 
 Kind = Literal["need", "provision", "outcome", "context"]
 Polarity = Literal["higher_is_better", "higher_is_worse", "neutral"]
@@ -311,12 +312,21 @@ class IndicatorRegistry:
         return f"Unknown indicator {indicator_id!r}.{hint}"
 
     def get(self, indicator_id: str) -> Indicator:
-        """The indicator with its value table (loaded on first use, cached per file)."""
+        """The indicator with its value table (loaded on first use, cached per file).
+
+        Raises :class:`DataFileError` naming the file when its data file is missing,
+        unreadable, or does not match the checksum recorded for it (the manifest's, or the
+        package's own ``data_sha256``: :mod:`analysis.data.integrity`).
+        """
         if indicator_id in self._session:
             return self._session[indicator_id]
         meta = self.meta(indicator_id)
         folder = self._folders[indicator_id]
-        return Indicator(meta, _cached_data(str(folder), _mtime(folder)))
+        data = _cached_data(str(folder), _mtime(folder))
+        # after the read, so an unreadable file says so; a readable one must match the
+        # SHA-256 recorded for it (a swapped or damaged file fails here, hashed once a change)
+        verify_package(folder, meta.extra)
+        return Indicator(meta, data)
 
     def folder(self, indicator_id: str) -> Path | None:
         """The package folder of an indicator on disk (``None`` for a session upload)."""

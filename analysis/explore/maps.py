@@ -245,6 +245,7 @@ def classify(values: pd.Series, *, scheme: str = "quantiles", classes: int = 5,
     ``higher_is_worse`` comes from the indicator's polarity (neutral indicators: pass True
     so that "more" is dark). Missing values get class -1 (grey, "no data").
     """
+    decimals = min(max(int(decimals), 0), 6)  # metadata may ask for -1 or 1e9
     clean = values.astype(float)
     valid = clean.dropna()
     if valid.empty:
@@ -567,6 +568,8 @@ def bivariate_layer(areas, need: pd.Series, provision: pd.Series, population: pd
     face of the inverse care law. Record fields: ``c``, ``n``, ``v`` need, ``w`` provision,
     ``l`` cell label, ``k`` legend index.
     """
+    need_decimals = min(max(int(need_decimals), 0), 6)
+    provision_decimals = min(max(int(provision_decimals), 0), 6)
     cells = bivariate_classes(need, provision, population,
                               need_higher_is_worse=need_higher_is_worse,
                               provision_higher_is_better=provision_higher_is_better)

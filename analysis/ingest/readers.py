@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import re
+import time
 import warnings
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +29,27 @@ import pandas as pd
 from analysis.ingest.metadata import ROLE_KEYS, _Options
 from analysis.ingest.report import EXAMPLES, ValidationReport, _plain, _show
 
+#: Data rows a file may have (a CSV is refused before any row is built).
 MAX_ROWS = 2_000_000
-MAX_XLSX_EXPANDED_BYTES = 1024 * 1024 * 1024
+#: Columns a header row may have.
+MAX_COLUMNS = 1_000
+# Caps on the work of reading a workbook (see "XLSX: bounded work" below).
+#: XML all parts of a workbook may expand to, by the zip's own record of sizes.
+MAX_XLSX_EXPANDED_BYTES = 256 * 1000 * 1000
+#: How many times a part may expand: Apache POI's ZipSecureFile refuses parts that inflate
+#: more than 100-fold (its minimum inflate ratio of 0.01); real sheets expand 5 to 20 times.
+MAX_XLSX_INFLATE_RATIO = 100
+#: Parts this small are never refused for their ratio (a tiny repetitive part is harmless).
+MAX_XLSX_RATIO_FREE_BYTES = 4 * 1000 * 1000
+#: Shared strings, styles and other parts that are not sheets are read whole by openpyxl.
+MAX_XLSX_PART_BYTES = 64 * 1000 * 1000
+MAX_XLSX_PARTS = 10_000
+#: Rows scanned across the workbook, empty rows included (Excel's own sheet limit).
+MAX_XLSX_ROWS_SCANNED = 1_048_576
+#: Cells scanned across the workbook, empty ones included (an empty row counts as one).
+MAX_XLSX_CELLS_SCANNED = 5_000_000
+#: Wall-clock seconds a workbook may take to read, whatever else it does.
+MAX_XLSX_SECONDS = 15.0
 
 THOUSANDS = re.compile(r"^[-+]?[1-9]\d{0,2}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?$")
 
@@ -143,51 +165,84 @@ def _sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
+def _header_line(text: str) -> str:
+    """The first line that is neither blank nor a ``#`` comment, found without splitting the
+    whole text into lines (a copy of every line of a large file)."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end].rstrip("\r")
+        if line.strip() and not line.startswith("#"):
+            return line
+        start = end + 1
+    return ""
+
+
+def _too_many_rows() -> str:
+    return (f"the file has more than {MAX_ROWS:,} rows (the cap is {MAX_ROWS:,} data rows); "
+            "split it, or keep only the period and areas you need")
+
+
 def _read_csv(data: bytes, report: ValidationReport) -> _Table | None:
     text = _decode(data, report)
     if text is None:
         return None
     text = text.lstrip("\ufeff")
-    lines = text.splitlines()
-    header_line = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), "")
+    header_line = _header_line(text)
     if not header_line:
         report.error("empty", "the file is empty (no header row)")
         return None
     sep = _sniff_delimiter(header_line)
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
-    except csv.Error as exc:
-        report.error("unreadable", f"not a readable CSV file: {_plain(exc)}")
-        return None
-    header_index = next(
-        (i for i, rec in enumerate(records)
-         if any(c.strip() for c in rec) and not rec[0].startswith("#")),
-        None,
-    )
-    if header_index is None:
-        report.error("empty", "the file is empty (no header row)")
-        return None
-    header = [c.strip().lstrip("\ufeff") for c in records[header_index]]
-    width = len(header)
+    # Refuse an over-long file before building any row: counting line ends is one C pass,
+    # and only when there are more of them than the cap allows are the records counted (a
+    # quoted cell may hold a line break, so lines can outnumber records).
+    if text.count("\n") > MAX_ROWS + 1:
+        try:
+            records = sum(1 for _ in itertools.islice(
+                csv.reader(io.StringIO(text, newline=""), delimiter=sep), MAX_ROWS + 2))
+        except csv.Error as exc:
+            report.error("unreadable", f"not a readable CSV file: {_plain(exc)}")
+            return None
+        if records > MAX_ROWS + 1:
+            report.error("too_large", _too_many_rows())
+            return None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header: list[str] | None = None
+    header_row = 0
     body: list[list[str]] = []
     rows: list[int] = []
     ragged: list[int] = []
-    for offset, record in enumerate(records[header_index + 1:]):
-        row = header_index + offset + 2
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) > width:
-            if any(cell.strip() for cell in record[width:]):
-                ragged.append(row)
+    try:
+        for row, record in enumerate(reader, start=1):
+            if header is None:
+                if any(c.strip() for c in record) and not record[0].startswith("#"):
+                    header, header_row = [c.strip().lstrip("\ufeff") for c in record], row
                 continue
-            record = record[:width]
-        elif len(record) < width:
-            record = record + [""] * (width - len(record))
-        body.append(record)
-        rows.append(row)
-        if len(body) > MAX_ROWS:
-            report.error("too_large", f"more than {MAX_ROWS:,} data rows")
-            return None
+            if not any(cell.strip() for cell in record):
+                continue
+            width = len(header)
+            if len(record) > width:
+                if any(cell.strip() for cell in record[width:]):
+                    ragged.append(row)
+                    continue
+                record = record[:width]
+            elif len(record) < width:
+                record = record + [""] * (width - len(record))
+            if len(body) >= MAX_ROWS:
+                report.error("too_large", _too_many_rows())
+                return None
+            body.append(record)
+            rows.append(row)
+    except csv.Error as exc:
+        report.error("unreadable", f"not a readable CSV file: {_plain(exc)}")
+        return None
+    if header is None:
+        report.error("empty", "the file is empty (no header row)")
+        return None
+    if not _headers_ok(header, report, header_row):
+        return None
+    width = len(header)
     if ragged:
         report.error("unreadable", f"{len(ragged):,} row(s) have more cells than the header "
                      f"row ({width}); first: {', '.join(map(str, ragged[:EXAMPLES]))}. "
@@ -200,6 +255,30 @@ def _read_csv(data: bytes, report: ValidationReport) -> _Table | None:
                   "|": " (pipe-separated)"}
     fmt = "CSV" + separators[sep]
     return _Table(frame, np.asarray(rows, dtype=int), fmt, decimal_comma=sep == ";")
+
+
+def _headers_ok(header: Sequence[Any], report: ValidationReport, row: int = 1) -> bool:
+    """Refuse a header row that names a column twice, the same name differing only in case,
+    spacing or punctuation included (``value,Value``, ``Area Code,area_code``): which one
+    holds the values would be a guess. Also refuses more than :data:`MAX_COLUMNS` columns."""
+    if len(header) > MAX_COLUMNS:
+        report.error("too_large", f"the header row has {len(header):,} columns (the cap is "
+                     f"{MAX_COLUMNS:,})", row=row)
+        return False
+    groups: dict[str, list[str]] = {}
+    for name in header:
+        text = "" if name is None else _plain(str(name), 200)
+        key = _norm(text)
+        if key:
+            groups.setdefault(key, []).append(text)
+    repeated = [names for names in groups.values() if len(names) > 1]
+    if not repeated:
+        return True
+    listed = "; ".join(" and ".join(map(_show, names)) for names in repeated[:EXAMPLES])
+    report.error("duplicate_columns", f"the header row names the same column more than once "
+                 f"({listed}); give each column its own name, or delete the copy",
+                 row=row, column=repeated[0][0])
+    return False
 
 
 def _unique_headers(header: Sequence[Any]) -> list[str]:
@@ -217,68 +296,169 @@ def _unique_headers(header: Sequence[Any]) -> list[str]:
     return out
 
 
+# --------------------------------------------------------------------------------------
+# XLSX: bounded work. A workbook is a zip of XML parts; a few kilobytes of zip can expand to
+# gigabytes of XML (a "zip bomb"), and a sheet of empty <row/> elements costs time to scan
+# while holding no data. So the parts' declared sizes are checked before anything is
+# parsed (zipfile never inflates an entry beyond its declared size), the sheet is streamed
+# once, and the rows (empty ones too) and cells scanned are counted against caps.
+
+
+@dataclass
+class _Budget:
+    """The work a workbook may cost; every sheet scanned draws on the same budget."""
+
+    deadline: float
+    rows: int = 0
+    cells: int = 0
+
+    def spend(self, cells: int, report: ValidationReport, sheet: str) -> bool:
+        self.rows += 1
+        self.cells += max(cells, 1)
+        if self.rows > MAX_XLSX_ROWS_SCANNED:
+            report.error("too_large", f"sheet {sheet} has more than {MAX_XLSX_ROWS_SCANNED:,} "
+                         "rows, empty rows included (the cap; Excel's own limit); delete "
+                         "the empty rows or save it as CSV UTF-8")
+            return False
+        if self.cells > MAX_XLSX_CELLS_SCANNED:
+            report.error("too_large", f"the workbook has more than "
+                         f"{MAX_XLSX_CELLS_SCANNED:,} cells to scan, empty ones included "
+                         f"(the cap), by row {self.rows:,} of sheet {sheet}; keep only the "
+                         "columns and rows you need, or save it as CSV UTF-8")
+            return False
+        if self.rows % 4096 == 0 and time.monotonic() > self.deadline:
+            report.error("too_large", f"reading the workbook took more than "
+                         f"{MAX_XLSX_SECONDS:g} seconds (the cap), by row {self.rows:,} of "
+                         f"sheet {sheet}; save it as CSV UTF-8, which reads much faster")
+            return False
+        return True
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 1e6 else f"{n / 1e3:,.1f} kB"
+
+
+def _zip_problem(archive: zipfile.ZipFile) -> str | None:
+    """Why a workbook's zip would cost too much to read, from its directory alone."""
+    entries = archive.infolist()
+    if len(entries) > MAX_XLSX_PARTS:
+        return f"the workbook has {len(entries):,} parts (the cap is {MAX_XLSX_PARTS:,})"
+    expanded = sum(info.file_size for info in entries)
+    if expanded > MAX_XLSX_EXPANDED_BYTES:
+        return (f"the workbook expands to {_mb(expanded)} of XML (the cap is "
+                f"{_mb(MAX_XLSX_EXPANDED_BYTES)})")
+    for info in entries:
+        if info.file_size > MAX_XLSX_RATIO_FREE_BYTES and (
+                info.file_size > MAX_XLSX_INFLATE_RATIO * max(info.compress_size, 1)):
+            ratio = info.file_size / max(info.compress_size, 1)
+            return (f"part {_show(info.filename, 60)} expands {ratio:,.0f} times, from "
+                    f"{_mb(info.compress_size)} to {_mb(info.file_size)} (the cap is "
+                    f"{MAX_XLSX_INFLATE_RATIO} times): a sheet of empty rows or a zip bomb, "
+                    "not a table of data")
+        is_sheet = info.filename.startswith("xl/worksheets/")
+        if not is_sheet and info.file_size > MAX_XLSX_PART_BYTES:
+            return (f"part {_show(info.filename, 60)} expands to {_mb(info.file_size)} (the "
+                    f"cap for a part other than a sheet is {_mb(MAX_XLSX_PART_BYTES)})")
+        if is_sheet and info.file_size > MAX_XLSX_RATIO_FREE_BYTES:
+            # openpyxl sizes a sheet from its <dimension> record and, without one, scans the
+            # whole sheet for it before the rows are read: a second full pass
+            with archive.open(info) as part:
+                head = part.read(65536)
+            at_data = head.find(b"sheetData")
+            at_size = head.find(b"dimension")
+            if at_size < 0 or 0 <= at_data < at_size:
+                return (f"sheet part {_show(info.filename, 60)} expands to "
+                        f"{_mb(info.file_size)} and does not record its size (no "
+                        "<dimension>); save the workbook again from Excel or LibreOffice, "
+                        "or as CSV UTF-8")
+    return None
+
+
+XLSX_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, EOFError, ValueError,
+    TypeError, IndexError, AttributeError, SyntaxError, zlib.error,
+)
+
+
 def _read_xlsx(data: bytes, report: ValidationReport) -> _Table | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            problem = _zip_problem(archive)
+    except XLSX_ERRORS as exc:
         report.error("unreadable", f"not a readable XLSX workbook: {_plain(exc)}")
         return None
-    if expanded > MAX_XLSX_EXPANDED_BYTES:
-        report.error("too_large", "the workbook expands to more than 1 GB")
+    if problem is not None:
+        report.error("too_large", problem)
         return None
-    try:
-        import openpyxl
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
 
+    budget = _Budget(deadline=time.monotonic() + MAX_XLSX_SECONDS)
+    errors_before = len(report.errors)
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            sheets = [book.active, *book.worksheets] if book.active else list(book.worksheets)
-            errors_before = len(report.errors)
+            active = book.active
+            # the active sheet first, then the others, each scanned once
+            sheets = [active] if active is not None else []
+            sheets += [s for s in book.worksheets if s is not active]
             for sheet in sheets:
                 if not hasattr(sheet, "iter_rows"):
                     continue  # a chart sheet
-                table = _sheet_table(sheet, report)
+                table = _sheet_table(sheet, report, budget)
                 if table is not None or len(report.errors) > errors_before:
                     return table
         finally:
             book.close()
-    except Exception as exc:  # noqa: BLE001 - third-party parser on untrusted input
-        report.error("unreadable", f"not a readable XLSX workbook: {_plain(exc)}")
+    except (*XLSX_ERRORS, InvalidFileException) as exc:
+        # openpyxl's and the XML parser's errors on a malformed workbook; anything else is
+        # a bug and is reported as one by the caller
+        report.error("unreadable", f"not a readable XLSX workbook ({type(exc).__name__}: "
+                     f"{_plain(exc)})")
         return None
     report.error("empty", "the workbook has no sheet with data")
     return None
 
 
-def _sheet_table(sheet: Any, report: ValidationReport) -> _Table | None:
+def _sheet_table(sheet: Any, report: ValidationReport, budget: _Budget) -> _Table | None:
+    title = _plain(getattr(sheet, "title", ""), 40)
+    shown = repr(title)
+    # the recorded size is not trusted: "A1:XFD1048576" would pad every row to 16,384 cells
+    # and add a million empty rows; without it each row is as wide as its last cell
+    sheet.reset_dimensions()
     header: list[Any] | None = None
+    width = 0
     body: list[list[Any]] = []
     rows: list[int] = []
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = list(values)
-        if not any(v is not None and str(v).strip() for v in cells):
+        if not budget.spend(len(values), report, shown):
+            return None
+        if not any(v is not None and str(v).strip() for v in values):
             continue
+        cells = list(values)
         if header is None:
             header = cells
+            if not _headers_ok(header, report, number):
+                return None
+            width = len(header)
             continue
-        width = len(header)
         if len(cells) > width and any(
             v is not None and str(v).strip() for v in cells[width:]
         ):
             report.error("unreadable", f"row {number} has cells to the right of the last "
                          "header", row=number)
             return None
+        if len(body) >= MAX_ROWS:
+            report.error("too_large", _too_many_rows())
+            return None
         body.append((cells + [None] * width)[:width])
         rows.append(number)
-        if len(body) > MAX_ROWS:
-            report.error("too_large", f"more than {MAX_ROWS:,} data rows")
-            return None
     if header is None:
         return None
     frame = pd.DataFrame(body, columns=_unique_headers(header), dtype=object)
-    title = _plain(getattr(sheet, "title", ""), 40)
-    return _Table(frame, np.asarray(rows, dtype=int), f"XLSX, sheet {title!r}")
+    return _Table(frame, np.asarray(rows, dtype=int), f"XLSX, sheet {shown}")
 
 
 def _read_parquet(data: bytes, report: ValidationReport) -> _Table | None:
@@ -286,7 +466,17 @@ def _read_parquet(data: bytes, report: ValidationReport) -> _Table | None:
     import pyarrow.parquet as pq
 
     try:
-        frame = pq.read_table(io.BytesIO(data)).to_pandas()
+        parquet = pq.ParquetFile(io.BytesIO(data))
+        meta = parquet.metadata
+        # refuse from the footer: a few kilobytes of run-length-encoded Parquet can hold
+        # billions of rows
+        if meta.num_rows > MAX_ROWS:
+            report.error("too_large", _too_many_rows())
+            return None
+        names = parquet.schema_arrow.names
+        if not _headers_ok(names, report):
+            return None
+        frame = parquet.read().to_pandas()
     except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
         report.error("unreadable", f"not a readable Parquet file: {_plain(exc)}")
         return None

@@ -122,8 +122,8 @@ try:
 except ScenarioInfeasible as exc:
     st.error("These settings can't all hold. " + plain(str(exc)))
     st.stop()
-except ValueError as exc:
-    st.error(plain(str(exc)))
+except ValueError as exc:  # e.g. a practice scenario scoped to a ward: say why, no error
+    st.warning(plain(f"{exc}. Choose another study area, or switch off the toggle above."))
     st.stop()
 summary = result.summary()
 unit = result.unit
@@ -237,13 +237,14 @@ if (st.button("Keep this scenario for comparison", key="keep_scenario")
     kept[:] = [*kept, scenario_text][-MAX_COMPARE:]
     if problem := store_kept_scenarios():
         st.warning(f"Kept for this session only: {plain(problem)}")
-if len(kept) >= 2:
-    results = [allocation_of(text) for text in kept]  # kept scenarios use shipped data only
-    st.dataframe(compare(results), width="stretch")
-if kept:
-    if st.button("Clear comparison", key="clear_compare"):
-        kept.clear()
-        store_kept_scenarios()
-        st.rerun()
-else:
-    st.caption("Keep two to four scenarios to see them side by side.")
+shown = kept[-MAX_COMPARE:]  # kept scenarios use shipped data only
+if len(shown) >= 2:
+    st.dataframe(compare([allocation_of(text) for text in shown]), width="stretch")
+else:  # one kept scenario has nothing to be compared with: a hint, never compare()'s error
+    st.caption("One scenario kept: keep one to three more (change a setting or choose "
+               "another ready-made scenario) to see them side by side." if shown else
+               "Keep two to four scenarios to see them side by side.")
+if kept and st.button("Clear comparison", key="clear_compare"):
+    kept.clear()
+    store_kept_scenarios()
+    st.rerun()

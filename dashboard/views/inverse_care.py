@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -22,23 +20,21 @@ from analysis.explore import (
 from analysis.numbers import format_number, format_quantity
 from analysis.stats import CLUSTER_LABELS
 from dashboard.components import chart_with_text, deck_map, legend_html, plain, polygon_layer
+from dashboard.components import title_lines as lines
+from dashboard.errors import markdown_text, require_values
 from dashboard.state import (
+    area_frame,
     choices,
     clusters_of,
     funnel_of,
     need_provision_pickers,
     panel_of,
+    session_registry,
     study_area_shapes,
     url_select,
 )
 
 MAX_POINTS = 5_000  # above this the scatter becomes a density grid (browser stays quick)
-
-
-def lines(text: str, width: int = 42) -> list[str]:
-    """A chart or axis title as short lines, so Vega-Lite never cuts it off."""
-    return textwrap.wrap(text, width) or [text]
-
 area = st.session_state["study_area"]
 st.title(f"Inverse care law: {area.name}")
 
@@ -57,10 +53,12 @@ need_id, provision_id = need_provision_pickers(area.country, need_ids, provision
                                                "Provision (more is more)")
 need, provision = metas[need_id], metas[provision_id]
 vintage = f"{need.title}: {need.period}; {provision.title}: {provision.period}"
+require_values(area, area_frame(area.country, area.code, (need_id, provision_id)),
+               (need, provision), session_registry(), key="ic")
 try:
     panel = panel_of(area.country, area.code, need_id, provision_id)
-except ValueError as exc:
-    st.error(str(exc))
+except ValueError as exc:  # e.g. too few small areas with both values to fit a line
+    st.error(markdown_text(f"The inverse care law can't be tested for {area.name}: {exc}"))
     st.stop()
 readings = panel.readings()
 test = panel.test

@@ -28,6 +28,7 @@ from dashboard.components import (
     selected_code,
     table_downloads,
 )
+from dashboard.errors import require_values, safe_decimals
 from dashboard.notes import notes_map_layers
 from dashboard.state import (
     DEFAULT_NEED,
@@ -62,12 +63,13 @@ if mode == "single":
         classes = st.slider("Number of classes", 3, 7, 5, key="classes")
     meta = metas[indicator_id]
     frame = area_frame(area.country, area.code, (indicator_id,))
+    require_values(area, frame, (meta,), session_registry(), key="map")
     shapes = study_area_shapes(area.country, area.code)
     counts = person_counts(indicator_id, session_registry())
     layer = choropleth_layer(
         shapes, frame[indicator_id], title=meta.title, unit=meta.unit,
         higher_is_worse=meta.polarity != "higher_is_better", scheme=scheme, classes=classes,
-        decimals=meta.decimals, person_counts=counts,
+        decimals=safe_decimals(meta.decimals), person_counts=counts,
         extra={"d": frame["deprivation_decile"].astype("string").fillna("no data")})
     # the value text carries its unit (once): "IMD 2025 score: 11.6", "Disabled: 18.3%"
     tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{html.escape(meta.title)}: {{v}}<br/>"
@@ -83,13 +85,15 @@ else:
                                                    titles)
     need, provision = metas[need_id], metas[provision_id]
     frame = area_frame(area.country, area.code, (need_id, provision_id))
+    require_values(area, frame, (need, provision), session_registry(), key="map")
     shapes = study_area_shapes(area.country, area.code)
     layer = bivariate_layer(
         shapes, frame[need_id], frame[provision_id], frame["population"],
         need_title=need.title, provision_title=provision.title,
         need_higher_is_worse=need.polarity != "higher_is_better",
         provision_higher_is_better=provision.polarity != "higher_is_worse",
-        need_decimals=need.decimals, provision_decimals=provision.decimals)
+        need_decimals=safe_decimals(need.decimals),
+        provision_decimals=safe_decimals(provision.decimals))
     if layer.detailed:
         tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{{l}}<br/>{html.escape(need.title)}: {{v}}<br/>"
                    f"{html.escape(provision.title)}: {{w}}")

@@ -14,10 +14,18 @@ from analysis.numbers import (
     format_percent,
     format_quantity,
 )
-from dashboard.components import deck_map, legend_html, plain, polygon_layer
+from dashboard.components import (
+    deck_map,
+    legend_html,
+    no_values_notice,
+    plain,
+    polygon_layer,
+    short_title,
+)
 from dashboard.state import (
     DEFAULT_NEED,
     DEFAULT_PROVISION,
+    area_frame,
     deprivation_map,
     panel_of,
     shared_registry,
@@ -44,8 +52,18 @@ c2.metric(
     help="Share of residents living in small areas in national deprivation deciles 1–2 "
          "(NHS England's Core20 definition).",
 )
-if provision_id:
-    registry = shared_registry()
+registry = shared_registry()
+pair = (DEFAULT_NEED[area.country], provision_id) if provision_id else ()
+frame = area_frame(area.country, area.code, pair)
+# an indicator without values here says so (and where it has them) instead of failing
+missing = [registry.meta(i) for i in pair if frame[i].isna().all()]
+if missing:
+    c3.metric(short_title(registry.meta(provision_id)), "no data")
+    c4.metric("Inverse care law test", "not available")
+    for empty in missing:
+        no_values_notice(empty.title, area, registry.get(empty.id).values,
+                         key=f"overview_{empty.id}")
+elif provision_id:
     meta = registry.meta(provision_id)
     local = area_value(area.country, area.code, provision_id, registry)
     national = area_value(area.country, None, provision_id, registry)
@@ -54,7 +72,7 @@ if provision_id:
     better = comparison.better(meta.polarity)
     change = 100 * (local / national - 1) if national else math.nan
     c3.metric(
-        meta.title, format_number(local, meta.decimals),
+        short_title(meta), format_number(local, meta.decimals),
         delta=(f"{format_percent(change, signed=True)} vs national "
                f"{format_number(national, meta.decimals)} ({comparison.direction})"
                if not math.isnan(local) else None),

@@ -8,10 +8,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from analysis.data import resolve_area
-from dashboard.components import chart_with_text, escape, table_downloads
+from analysis.data import DataFileError, IndicatorError, resolve_area
+from dashboard.components import chart_with_text, escape, no_values_notice, plain, table_downloads
+from dashboard.errors import markdown_text, page_error_message
 from dashboard.notes import area_notes_section
-from dashboard.state import profile_of
+from dashboard.state import profile_of, shared_registry
 
 area = st.session_state["study_area"]
 clicked = st.session_state.get("profile_area")
@@ -19,8 +20,14 @@ choices = [area.url_code] + ([clicked] if clicked and clicked != area.url_code e
 names = {code: resolve_area(code).name for code in choices}
 code = st.radio("Profile of", choices, index=len(choices) - 1, horizontal=True,
                 format_func=lambda c: f"{names[c]} ({c})", key="profile_choice")
-table = profile_of(code)
 st.title(f"Area profile: {names[code]}")
+try:
+    table = profile_of(code)
+except (DataFileError, IndicatorError) as exc:
+    # one damaged indicator file stops the whole profile; the notes below still work
+    st.error(markdown_text(page_error_message(exc, area=names[code], page="Area profile")))
+    area_notes_section(code, names[code])
+    st.stop()
 if table.empty:
     st.warning("No indicators can be compared for this area yet.")
     area_notes_section(code, names[code])
@@ -28,6 +35,12 @@ if table.empty:
 
 parent = table["parent_name"].iloc[0]
 national = table["national_name"].iloc[0]
+empty = table[table["area"].isna()]
+for row in empty.head(3).itertuples():
+    no_values_notice(row.title, resolve_area(code), shared_registry().get(row.id).values,
+                     key=f"profile_{row.id}")
+if len(empty) > 3:
+    st.caption(plain("Also without a value here: " + ", ".join(empty["title"].iloc[3:]) + "."))
 st.write(
     f"Each row is an indicator. The grey bar spans the middle half of all "
     f"{table['areas_compared'].iloc[0]:,} areas of the same kind in {escape(national)}, the "
@@ -60,9 +73,14 @@ worse = table[table["comparison"].str.contains("worse")]["title"].tolist()
 better = table[table["comparison"].str.contains("better")]["title"].tolist()
 reading = (f"{names[code]} is worse than {national} on {len(worse)} of {len(table)} "
            f"indicators and better on {len(better)}.")
+# column labels must differ: at country level the area is the nation itself
+labels = {"area": names[code], "parent": parent or "parent", "national": national}
+if labels["national"] in (labels["area"], labels["parent"]):
+    labels["national"] = f"{national} (national)"
+if labels["parent"] == labels["area"]:
+    labels["parent"] = f"{parent} (parent)"
 display = table[["title", "unit", "area", "parent", "national", "level_min", "level_max",
-                 "comparison"]].rename(columns={"area": names[code], "parent": parent or "parent",
-                                                "national": national})
+                 "comparison"]].rename(columns=labels)
 chart_with_text(spine, reading=reading,
                 alt_text="Spine chart; the same figures are in the table below.",
                 data=display, name=f"Profile {names[code]}", key="profile_chart")

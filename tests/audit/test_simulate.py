@@ -190,6 +190,9 @@ def test_postcodes_come_from_the_records_area(data_copy):
         "country": ["E"] * 5, "easting": [532000.0] * 5, "northing": [181000.0] * 5,
         "live": [True, True, True, False, True], "placement": [1] * 5})
     index.to_parquet(data_copy / "geography" / "postcodes.parquet", index=False)
+    from analysis.data.integrity import record_checksums
+
+    record_checksums(data_copy)  # as a rebuild would
     areas = ("E01000001", "E01000002", "E01000003")
     spec = SimulationSpec(n_records=20_000, area_codes=areas, postcode_fraction=0.5,
                           lsoa11_fraction=0.0, error_fraction=0.0)

@@ -48,8 +48,8 @@ def test_overview_labels_fit_and_the_comparison_follows_the_shared_rule():
     at = open_page("overview", "E08000010")
     for metric in at.metric:
         assert len(metric.label) <= 40, metric.label
-    provision = next(m for m in at.metric if m.label.startswith("GP list places"))
-    # Wigan: 1,066 against 1,108 nationally, −3.8%: "similar" under the 5% rule, as the
-    # briefing says, so neither red nor green
-    assert "−3.8% vs national 1,108 (similar)" in provision.proto.delta
-    assert provision.proto.color == Metric.MetricColor.GRAY
+    provision = next(m for m in at.metric if m.label.startswith("Qualified GPs within reach"))
+    # Wigan: 55.6 qualified GPs within reach per 100,000 against 64.5 nationally, −13.8%:
+    # beyond the 5% rule, and lower capacity is worse, so red (the briefing says the same)
+    assert "−13.8% vs national 64.5 (lower)" in provision.proto.delta
+    assert provision.proto.color == Metric.MetricColor.RED

@@ -321,6 +321,15 @@ def test_missing_index_is_named(data_copy):
         geocode_postcodes(pd.Series(["WN1 1AA"]))
 
 
+def replace_index(data_copy, frame: pd.DataFrame) -> None:
+    """Put ``frame`` in place of the copy's postcode index, as a rebuild would (recording its
+    checksum), so that the loader's own checks are what the test meets."""
+    from analysis.data.integrity import record_checksums
+
+    frame.to_parquet(data_copy / POSTCODE_INDEX_FILE)
+    record_checksums(data_copy)
+
+
 def tiny_index(postcodes: list[str]) -> pd.DataFrame:
     n = len(postcodes)
     return pd.DataFrame({"postcode": postcodes, "area_code": ["E01006369"] * n,
@@ -330,28 +339,28 @@ def tiny_index(postcodes: list[str]) -> pd.DataFrame:
 
 
 def test_unsorted_index_is_named(data_copy):
-    tiny_index(["WN1 1AE", "WN1 1AA"]).to_parquet(data_copy / POSTCODE_INDEX_FILE)
+    replace_index(data_copy, tiny_index(["WN1 1AE", "WN1 1AA"]))
     with pytest.raises(DataFileError, match=r"postcodes.parquet: postcodes are not unique and "
                                             r"sorted at row 1 \('WN1 1AA'\)"):
         lookup_postcode("WN1 1AA")
 
 
 def test_non_canonical_index_is_named(data_copy):
-    tiny_index(["WN1 1AA", "wn1 1ae"]).to_parquet(data_copy / POSTCODE_INDEX_FILE)
+    replace_index(data_copy, tiny_index(["WN1 1AA", "wn1 1ae"]))
     with pytest.raises(DataFileError, match=r"postcodes.parquet: column postcode is not "
                                             r"canonical at rows 1 \('wn1 1ae'\)"):
         geocode_postcodes(pd.Series(["WN1 1AA"]))
 
 
 def test_index_with_a_wrong_dtype_is_named(data_copy):
-    tiny_index(["WN1 1AA"]).assign(placement="test").to_parquet(data_copy / POSTCODE_INDEX_FILE)
+    replace_index(data_copy, tiny_index(["WN1 1AA"]).assign(placement="test"))
     with pytest.raises(DataFileError, match=r"postcodes.parquet: column placement has dtype "
                                             r"str, expected a small integer code"):
         load_postcode_index()
 
 
 def test_index_without_a_column_is_named(data_copy):
-    pd.DataFrame({"postcode": ["WN1 1AA"]}).to_parquet(data_copy / POSTCODE_INDEX_FILE)
+    replace_index(data_copy, pd.DataFrame({"postcode": ["WN1 1AA"]}))
     with pytest.raises(DataFileError, match="postcodes.parquet lacks column"):
         load_postcode_index()
 
