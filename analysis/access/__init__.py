@@ -3,7 +3,8 @@ great-circle distances, the nearest site, floating catchments with distance deca
 and travel times, all onto small areas.
 
 Modules, lowest first: ``points`` (points and distances), ``nearest``, ``catchment``,
-``stroke`` (stroke travel times and admissions), ``services`` (the shipped sites).
+``stroke`` (stroke travel times and admissions), ``services`` (the shipped sites),
+``service_access`` (access to any service brought as data).
 """
 
 import lazy_loader
@@ -19,5 +20,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "stroke": ["StrokeAdmissions", "StrokeTravelTimes", "share_beyond",
                    "stroke_admissions_lsoa21", "stroke_travel_times_lsoa21"],
         "services": ["load_gp_practices", "load_stroke_units", "practices_in_area"],
+        "service_access": ["SUGGESTED_ROAD_FACTOR", "ServiceAccess", "access_to_service",
+                           "sites_within", "small_area_points"],
     },
 )

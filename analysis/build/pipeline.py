@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.build.geography import build_england_pack, build_lsoa_lookup, build_scotland_pack
+from analysis.build.hospitals import build_hospitals, write_hospitals
 from analysis.build.indicators import england_indicators, scotland_indicators, write_indicator
 from analysis.build.populations import build_populations, write_populations
 from analysis.build.postcodes import build_postcode_index, write_postcode_index
@@ -87,6 +88,9 @@ def build(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
         log.files[name] = {"rows": int(len(frame))}
     log.files.update(write_populations(populations, out_dir))
     log.files["geography/postcodes.parquet"] = write_postcode_index(postcodes, out_dir)
+    # the shipped hospital layer goes through the same reader as an analyst's site list
+    hospitals = build_hospitals(raw_dir, log)
+    log.files.update(write_hospitals(hospitals, out_dir))
     for b in builds:
         write_indicator(out_dir, b, log)
 

@@ -45,7 +45,8 @@ def _gp_equity(area: str | None, registry) -> None:
 
 
 def access(
-    service: str = typer.Option(..., help="gp or stroke."),
+    service: str = typer.Option(..., help="gp, stroke, or the id of a service dataset "
+                                "(fairshare services list)."),
     area: str | None = typer.Option(None, help="Study area code (default: England)."),
     out: Path | None = typer.Option(None, help="Write the per-LSOA table to this CSV file "
                                     "(and its CSVW metadata to FILE.csv-metadata.json)."),
@@ -58,7 +59,16 @@ def access(
     from analysis.numbers import format_number
 
     if service not in ACCESS_INDICATORS:
-        fail(f"--service must be one of: {', '.join(ACCESS_INDICATORS)}")
+        # a service brought as data: the same measures as `fairshare services access ID`
+        from analysis.cli.services import access as service_access
+
+        if out is None:
+            fail(f"--service {service}: a service dataset's access table needs --out FILE.csv "
+                 f"(the shipped ones are {', '.join(ACCESS_INDICATORS)})")
+        service_access(service, area=area, measure=None, catchment_km=None, within_km=None,
+                       road_factor=None, out=out, save_indicators=False,
+                       indicators_root=None, root=None)
+        return
     ids = ACCESS_INDICATORS[service]
     registry = default_registry()
     try:

@@ -18,6 +18,7 @@ from analysis.cli.data import data_app
 from analysis.cli.funding import gp_funding
 from analysis.cli.indicators import indicators_app
 from analysis.cli.notes import notes_app, reviews_app
+from analysis.cli.services import services_app
 
 app = typer.Typer(
     help="Fairshare: where is need high and provision low, and what would redirecting "
@@ -37,6 +38,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(notes_app, name="notes")
 app.add_typer(reviews_app, name="reviews")
+app.add_typer(services_app, name="services")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,7 +1,9 @@
 """Bringing in analysts' data: readers for CSV, Excel, Parquet and Fingertips exports,
 automatic geography detection with 2011 → 2021 conversion and practice attribution, a
 validation report naming file, row and column, and atomic, kill-safe writes to the
-indicator registry.
+indicator registry; and services as data: site lists (pharmacies, libraries, hospitals…)
+placed in LSOA 2021 / data zones by postcode or coordinates, in a service registry kept by
+the same rules.
 
 Modules, in import order (each imports only those before it): ``report`` (the validation
 report and message helpers), ``metadata`` (indicator.yaml keys and import options),
@@ -9,7 +11,10 @@ report and message helpers), ``metadata`` (indicator.yaml keys and import option
 LSOA 2011 → 2021 conversion, practice mapping, coverage), ``fingertips`` (filtering a
 Fingertips export), ``validation`` (value rules, the check pipeline, file and upload entry
 points), ``registry`` (atomic add, remove and recovery of packages) and ``sessions``
-(session uploads kept per browser under ``$FAIRSHARE_STATE_DIR`` across page reloads).
+(session uploads kept per browser under ``$FAIRSHARE_STATE_DIR`` across page reloads);
+then for services ``service_columns`` (recognising a site list's columns),
+``service_places`` (postcodes and coordinates → points and areas), ``services`` (the
+service model and reader) and ``service_registry`` (``data/services/registry/<id>/``).
 """
 
 import lazy_loader
@@ -30,6 +35,32 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "shipped_ids",
         ],
         "report": ["GEOGRAPHY_LABELS", "IndicatorValidationError", "Issue", "ValidationReport"],
+        "service_registry": [
+            "BUILT_SERVICES",
+            "ServiceAddResult",
+            "ServiceExistsError",
+            "ServiceRegistry",
+            "add_service",
+            "default_service_registry",
+            "install_service",
+            "read_service_package",
+            "recover_service_registry",
+            "remove_service",
+            "service_registry_root",
+            "shipped_service_ids",
+        ],
+        "services": [
+            "REQUIRED_SERVICE_META",
+            "SITE_COLUMNS",
+            "ServiceDataset",
+            "ServiceError",
+            "ServiceMeta",
+            "ServiceReport",
+            "ServiceValidationError",
+            "load_service_file",
+            "read_service_bytes",
+            "read_service_upload",
+        ],
         "sessions": [
             "STATE_DIR_ENV",
             "StateDirError",

@@ -12,7 +12,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -176,11 +176,15 @@ def _write_file(path: Path, write: Any) -> None:
 def _write_package(folder: Path, indicator: Indicator) -> None:
     import yaml
 
+    from analysis.data import sha256_file
+
     mapping = indicator.meta.to_mapping()
     mapping["added_on"] = date.today().isoformat()
-    text = yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True, width=100)
     _write_file(folder / "data.parquet",
                 lambda h: indicator.data.to_parquet(h, index=False))
+    # the package vouches for its own data: a swapped or damaged file is refused on load
+    mapping["data_sha256"] = sha256_file(folder / "data.parquet")
+    text = yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True, width=100)
     _write_file(folder / "indicator.yaml", lambda h: h.write(text.encode("utf-8")))
     _fsync_dir(folder)
 
@@ -195,36 +199,35 @@ class AddResult:
     replaced: bool
 
 
-def install_indicator(indicator: Indicator, *, replace: bool = False,
-                      root: str | os.PathLike[str] | None = None,
-                      force: bool = False) -> tuple[Path, bool]:
-    """Write an already validated indicator into the registry atomically.
+def _install_package(folder: Path, package_id: str, write: Callable[[Path], None],
+                     check: Callable[[Path], None], *, replace: bool,
+                     exists_error: Callable[[], Exception],
+                     guard: Callable[[], None]) -> tuple[Path, bool]:
+    """Write a package ``folder/package_id`` atomically (shared by every registry).
 
-    Returns (package folder, whether an existing package was replaced). Raises
-    :class:`IndicatorExistsError` for a duplicate id without ``replace``, and
-    :class:`IndicatorError` for replacing a shipped default without ``force``.
+    ``write`` fills a fresh staging folder, ``check`` reads it back (raising if it is
+    unreadable); the staging folder is then renamed into place. With ``replace`` an
+    existing package is renamed aside first (after ``guard``, which raises to refuse) and
+    put back if the swap fails; without it ``exists_error()`` is raised. Returns (package
+    folder, whether an existing package was replaced).
     """
-    indicator_id = _check_id(indicator.meta.id)
-    folder = registry_root(root)
     folder.mkdir(parents=True, exist_ok=True)
     with _registry_lock(folder):
         _recover(folder)
-        target = folder / indicator_id
+        target = folder / package_id
         exists = target.exists()
         if exists and not replace:
-            raise IndicatorExistsError(f"Indicator {indicator_id!r} already exists in {folder}; "
-                                       "use replace (--replace) to overwrite it")
+            raise exists_error()
         if exists:
-            _guard_shipped(folder, indicator_id, "replacing", force)
+            guard()
         token = secrets.token_hex(4)
-        staging = folder / f"{STAGING_PREFIX}{indicator_id}-{token}"
+        staging = folder / f"{STAGING_PREFIX}{package_id}-{token}"
         try:
             staging.mkdir()
-            _write_package(staging, indicator)
-            _read_package(staging, expected_id=indicator_id)
-            read_indicator_data(staging)
+            write(staging)
+            check(staging)
             if exists:
-                aside = folder / f"{REPLACED_PREFIX}{indicator_id}-{token}"
+                aside = folder / f"{REPLACED_PREFIX}{package_id}-{token}"
                 os.replace(target, aside)
                 try:
                     os.replace(staging, target)
@@ -240,6 +243,48 @@ def install_indicator(indicator: Indicator, *, replace: bool = False,
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
     return target, exists
+
+
+def _remove_package(folder: Path, package_id: str, *, missing_error: Callable[[], Exception],
+                    guard: Callable[[], None]) -> Path:
+    """Remove ``folder/package_id`` atomically (renamed into a hidden folder, then deleted);
+    ``missing_error()`` is raised when there is no such package, ``guard`` may refuse."""
+    with _registry_lock(folder):
+        _recover(folder)
+        target = folder / package_id
+        if not target.is_dir():
+            raise missing_error()
+        guard()
+        trash = folder / f"{REMOVED_PREFIX}{package_id}-{secrets.token_hex(4)}"
+        os.replace(target, trash)
+        _fsync_dir(folder)
+        shutil.rmtree(trash, ignore_errors=True)
+    return target
+
+
+def install_indicator(indicator: Indicator, *, replace: bool = False,
+                      root: str | os.PathLike[str] | None = None,
+                      force: bool = False) -> tuple[Path, bool]:
+    """Write an already validated indicator into the registry atomically.
+
+    Returns (package folder, whether an existing package was replaced). Raises
+    :class:`IndicatorExistsError` for a duplicate id without ``replace``, and
+    :class:`IndicatorError` for replacing a shipped default without ``force``.
+    """
+    indicator_id = _check_id(indicator.meta.id)
+    folder = registry_root(root)
+
+    def check(staging: Path) -> None:
+        _read_package(staging, expected_id=indicator_id)
+        read_indicator_data(staging)
+
+    return _install_package(
+        folder, indicator_id, lambda staging: _write_package(staging, indicator), check,
+        replace=replace,
+        exists_error=lambda: IndicatorExistsError(
+            f"Indicator {indicator_id!r} already exists in {folder}; use replace (--replace) "
+            "to overwrite it"),
+        guard=lambda: _guard_shipped(folder, indicator_id, "replacing", force))
 
 
 def add_indicator(path: str | os.PathLike[str], meta: Any, *, replace: bool = False,
@@ -272,16 +317,10 @@ def remove_indicator(indicator_id: str, *, root: str | os.PathLike[str] | None =
     folder = registry_root(root)
     if not folder.is_dir():
         raise DataFileError(f"Indicator registry {folder} is missing")
-    with _registry_lock(folder):
-        _recover(folder)
-        target = folder / indicator_id
-        if not target.is_dir():
-            raise IndicatorError(f"No indicator {indicator_id!r} in {folder}")
-        _guard_shipped(folder, indicator_id, "removing", force)
-        trash = folder / f"{REMOVED_PREFIX}{indicator_id}-{secrets.token_hex(4)}"
-        os.replace(target, trash)
-        _fsync_dir(folder)
-        shutil.rmtree(trash, ignore_errors=True)
+    target = _remove_package(
+        folder, indicator_id,
+        missing_error=lambda: IndicatorError(f"No indicator {indicator_id!r} in {folder}"),
+        guard=lambda: _guard_shipped(folder, indicator_id, "removing", force))
     from analysis.data import default_registry
 
     default_registry.cache_clear()

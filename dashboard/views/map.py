@@ -30,6 +30,7 @@ from dashboard.components import (
 )
 from dashboard.errors import require_values, safe_decimals
 from dashboard.notes import notes_map_layers
+from dashboard.services import service_map_layers
 from dashboard.state import (
     DEFAULT_NEED,
     area_frame,
@@ -132,6 +133,7 @@ if area.country == "england":
         st.caption("Stroke units: black dots are thrombolysis units, red dots thrombectomy "
                    "centres (hover for the unit and its type).")
 
+layers += service_map_layers(layer.bounds, POINT_BLANKS)
 note_layers, notes_caption = notes_map_layers(area.country, area.code, layer.detailed)
 event = deck_map(layers + note_layers, layer.bounds, tooltip, key="main_map", selectable=True)
 if mode == "bivariate":
