@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.audit.engine import AGE_BAND_LABELS, BAND_85_PLUS
-from analysis.audit.study import SCOTLAND_TOP_BAND, Denominator, StudyArea, member
+from analysis.audit.study import (
+    SCOTLAND_TOP_BAND,
+    Denominator,
+    StudyArea,
+    member,
+    text_values,
+)
 
 
 @dataclass(frozen=True)
@@ -77,13 +83,14 @@ def build_grid(study: StudyArea, denominator: Denominator, top: str | None,
                deprivation: pd.DataFrame, bands: tuple[str, ...]) -> Grid:
     """The grid of the study area's small areas that have a population."""
     table = denominator.table
-    labels = table["age_band"].astype(str)
+    labels = text_values(table["age_band"])
     if top:
-        labels = labels.replace({"85-89": top, "90+": top})
+        labels = np.where(np.isin(labels, ["85-89", "90+"]), top, labels)
     order = pd.Index(study.small_areas)
-    areas = order[member(order.to_series(), pd.Index(pd.unique(table["area_code"])))]
-    rows = areas.get_indexer(table["area_code"].astype(str))
-    columns = pd.Categorical(labels, categories=list(bands)).codes.astype(np.int64)
+    areas = order[member(order.to_series(), pd.Index(text_values(table["area_code"])).unique())]
+    rows = Grid(areas, bands, np.empty(0), {}, np.empty(0), np.empty(0)).positions(
+        table["area_code"])
+    columns = pd.Index(list(bands)).get_indexer(labels).astype(np.int64)
     keep = (rows >= 0) & (columns >= 0)
     values = table["population"].to_numpy(dtype=np.float64)
     width = len(bands)
@@ -93,7 +100,7 @@ def build_grid(study: StudyArea, denominator: Denominator, top: str | None,
                            minlength=len(areas) * width)
         return flat.reshape(len(areas), width)
 
-    sex = table["sex"].astype(str).to_numpy()
+    sex = text_values(table["sex"])
     by_sex = {s: dense(keep & (sex == s)) for s in ("F", "M") if (sex == s).any()}
     decile = deprivation["decile"].astype("float64").reindex(areas).to_numpy()
     quintile = deprivation["quintile"].astype("float64").reindex(areas).to_numpy()

@@ -36,6 +36,7 @@ from analysis.audit.study import (
     deprivation,
     deprivation_source,
     study_population,
+    text_values,
     top_band_for,
 )
 
@@ -93,7 +94,7 @@ def run_audit(counts: ActivityCounts, *, service: str = "the service",
     denominator = study_population(study, population, population_source)
     top = top_band_for(denominator, placed["band"])
     present = {b if not top or b not in ("85-89", "90+") else top
-               for b in pd.unique(denominator.table["age_band"].astype(str))}
+               for b in set(text_values(denominator.table["age_band"]))}
     bands = tuple(b for b in _band_order(top) if b in present)
     grid = build_grid(study, denominator, top, deprivation(study.country), bands)
 
@@ -206,7 +207,7 @@ def _by_sex(included: pd.DataFrame, grid: Grid, columns: np.ndarray, standard: p
     """Records by sex; DSRs too where the population is split by sex (Scotland's census)."""
     from analysis.stats.standardisation import directly_standardised_rates
 
-    sex = included["sex"].astype(str).to_numpy()
+    sex = text_values(included["sex"])
     weights = included["events"].to_numpy(dtype=np.float64)
     events = pd.DataFrame({"sex": ["F", "M", "U"],
                            "events": [weights[sex == s].sum() for s in ("F", "M", "U")]})
@@ -268,7 +269,7 @@ def _ethnicity(events: pd.DataFrame, grid: Grid, areas: pd.DataFrame,
     groups = list(C.ETHNIC_GROUPS)
     rows = grid.positions(events["area_code"])
     inside = rows >= 0
-    group_of = pd.Categorical(events["ethnic_group"].astype(str), categories=groups).codes
+    group_of = pd.Index(groups).get_indexer(text_values(events["ethnic_group"]))
     weights = events["events"].to_numpy(dtype=np.float64)
     total = weights[inside].sum()
     stated = inside & (group_of >= 0)
@@ -278,7 +279,7 @@ def _ethnicity(events: pd.DataFrame, grid: Grid, areas: pd.DataFrame,
     country = "england" if str(grid.areas[0]).startswith("E") else "scotland"
     pop = ethnic_population(country)
     pop_rows = grid.positions(pop["area_code"])
-    pop_groups = pd.Categorical(pop["ethnic_group"].astype(str), categories=groups).codes
+    pop_groups = pd.Index(groups).get_indexer(text_values(pop["ethnic_group"]))
     keep = (pop_rows >= 0) & (pop_groups >= 0)
     population = grid.matrix(pop_rows[keep], pop_groups[keep].astype(np.int64),
                              pop["population"].to_numpy()[keep], width=len(groups))

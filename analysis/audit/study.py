@@ -121,7 +121,7 @@ class Denominator:
 
     @property
     def bands(self) -> tuple[str, ...]:
-        present = set(pd.unique(self.table["age_band"].astype(str)))
+        present = set(text_values(self.table["age_band"]))
         return tuple(b for b in (*AGE_BAND_LABELS[:17], "85-89", "90+", SCOTLAND_TOP_BAND)
                      if b in present)
 
@@ -141,15 +141,26 @@ def study_population(study: StudyArea, user_table: pd.DataFrame | None = None,
     else:
         table = age_population(study.country).copy()
         source, user = _source_text(POPULATION_SOURCES, study.country), False
-    table["area_code"] = table["area_code"].astype(str)
     table = table[member(table["area_code"], study.small_areas)]
     if table.empty:
         raise ValueError(f"The population has no rows for the small areas of {study.name} "
                          f"({study.code})")
-    table["age_band"] = table["age_band"].astype(str)
-    table["sex"] = table["sex"].astype(str)
+    for column in ("area_code", "age_band", "sex"):
+        # categorical: a few dozen labels over hundreds of thousands of rows
+        if not isinstance(table[column].dtype, pd.CategoricalDtype):
+            table[column] = table[column].astype(str).astype("category")
     return Denominator(table[["area_code", "age_band", "sex", "population"]]
                        .reset_index(drop=True), source, user)
+
+
+def text_values(values: pd.Series) -> np.ndarray:
+    """A column's values as Python strings (None where missing), cheaply for a categorical
+    column: each category is converted once."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = np.asarray(values.cat.categories.astype(str), dtype=object)
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes >= 0, categories[np.maximum(codes, 0)], None)
+    return values.astype(str).to_numpy(dtype=object)
 
 
 def member(values: pd.Series, allowed: pd.Index) -> np.ndarray:
@@ -159,8 +170,13 @@ def member(values: pd.Series, allowed: pd.Index) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    found = pc.is_in(pa.array(values.astype(str)),
-                     value_set=pa.array(pd.Index(allowed).astype(str)))
+    value_set = pa.array(pd.Index(allowed).astype(str))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        known = pc.is_in(pa.array(values.cat.categories.astype(str)), value_set=value_set)
+        known = np.append(known.to_numpy(zero_copy_only=False).astype(bool), False)
+        codes = values.cat.codes.to_numpy()
+        return known[np.where(codes >= 0, codes, len(known) - 1)]
+    found = pc.is_in(pa.array(values.astype(str)), value_set=value_set)
     return found.to_numpy(zero_copy_only=False).astype(bool)
 
 
