@@ -298,11 +298,85 @@ def _initial_area() -> geography.AreaRef:
         return geography.resolve_area(DEFAULT_AREA)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def area_search(query: str) -> list:
+    """Search results of the sidebar search box (shared data only)."""
+    from analysis.data import search_areas
+
+    return search_areas(query, limit=10)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def small_area_options(country: str, code: str) -> pd.DataFrame:
+    """The small areas (code, name) beside ``code`` in its ward / intermediate zone: what the
+    picker offers when search opened a small area (never all 33,755 LSOAs)."""
+    spec = geography.spec_for(country)
+    table = geography.load_pack_table(country)
+    parent = spec.levels[1].code_column
+    rows = table[table[parent] == table.at[code, parent]]
+    out = pd.DataFrame({"code": rows[spec.small_area.code_column].astype(str).to_numpy(),
+                        "name": rows[spec.small_area.name_column].astype(str).to_numpy()})
+    return out.sort_values("name", kind="stable").reset_index(drop=True)
+
+
+def _open_search_result() -> None:
+    """on_change of the search results: make the picked area the study area by setting the
+    picker's own keys (country, level, area), as if it had been chosen there."""
+    code = st.session_state.get("area_search_pick")
+    match = next((m for m in st.session_state.get("area_search_results", [])
+                  if m.code == code and m.is_area), None)
+    if match is None:
+        return
+    level_key = f"level_{match.country}"
+    area_key = f"area_{match.country}_{match.level}"
+    for key, value in (("country", match.country), (level_key, match.level),
+                       (area_key, match.code)):
+        st.session_state[key] = value
+        st.session_state[f"keep_{key}"] = value
+    st.session_state["keep_area"] = match.code
+    if match.postcode:
+        st.session_state["area_search_postcode"] = (match.postcode, match.code, match.note)
+    st.session_state["area_search"] = ""
+    st.session_state["area_search_pick"] = None
+
+
+def _area_search_box() -> None:
+    """Sidebar: one box that finds an area by place name, code or postcode."""
+    from dashboard.components import plain
+
+    query = st.sidebar.text_input(
+        "Find an area", key="area_search", placeholder="Place, code or postcode",
+        help="A place name (Wigan), a GSS code (E08000010), an NHS code (QOP) or a postcode "
+             "(WN1 1AA): a postcode opens its LSOA or data zone.")
+    if query.strip():
+        matches = area_search(query.strip())
+        st.session_state["area_search_results"] = matches
+        areas = [m for m in matches if m.is_area]
+        for m in matches:
+            if not m.is_area:
+                st.sidebar.caption(plain(m.note))
+        if areas:
+            labels = {m.code: m.label() for m in areas}
+            st.sidebar.selectbox(f"{len(areas)} result(s)", list(labels), index=None,
+                                 key="area_search_pick", format_func=labels.get,
+                                 placeholder="Pick a result", on_change=_open_search_result)
+        elif not matches:
+            st.sidebar.caption(plain(f"Nothing matches {query.strip()}."))
+    opened = st.session_state.get("area_search_postcode")
+    if opened and opened[1] == st.session_state.get("keep_area"):
+        from analysis.data import POSTCODE_ATTRIBUTION
+
+        note = f" ({opened[2]})" if opened[2] else ""
+        st.sidebar.caption(plain(f"Postcode {opened[0]}{note}. {POSTCODE_ATTRIBUTION}"))
+
+
 def study_area_picker() -> StudyArea:
-    """Sidebar: country → level → area. The choice is kept in the session and the URL."""
+    """Sidebar: search box, then country → level → area. The choice is kept in the session
+    and the URL."""
+    st.sidebar.header("Study area")
+    _area_search_box()
     ref = _initial_area()
     countries = list(geography.PACKS)
-    st.sidebar.header("Study area")
     if "country" not in st.session_state:
         st.session_state["country"] = st.session_state.get("keep_country", ref.country)
     country = st.sidebar.radio("Country", countries, key="country", horizontal=True,
@@ -310,25 +384,32 @@ def study_area_picker() -> StudyArea:
                                on_change=keep, args=("country",))
     spec = geography.spec_for(country)
     levels = COUNTRY_LEVELS[country]
+    small = spec.small_area.key
+    if ref.country == country and ref.level == small:
+        # only a search (or a URL) opens a small area; the picker then offers that level
+        levels = [*levels, small]
     ref_level = ref.level if ref.country == country and ref.level in levels else None
     level_key = f"level_{country}"
     if level_key not in st.session_state or ref_level and "keep_area" not in st.session_state:
         st.session_state[level_key] = st.session_state.get(f"keep_{level_key}",
                                                            ref_level or "country")
+    if st.session_state[level_key] not in levels:
+        st.session_state[level_key] = ref_level or "country"
     level = st.sidebar.selectbox("Level", levels, key=level_key,
                                  format_func=lambda k: spec.level(k).label,
                                  on_change=keep, args=(level_key,))
     if level == "country":
         code, name = None, geography.COUNTRY_CODES[country][1]
     else:
-        areas = areas_of(country, level)
+        areas = (small_area_options(country, ref.code) if level == small
+                 else areas_of(country, level))
         names = dict(zip(areas["code"], areas["name"], strict=True))
         options = areas["code"].tolist()
         area_key = f"area_{country}_{level}"
         preferred = ref.code if ref.code in names else None
         if st.session_state.get(area_key) not in names:
-            st.session_state[area_key] = st.session_state.get(f"keep_{area_key}") or (
-                preferred or options[0])
+            kept = st.session_state.get(f"keep_{area_key}")
+            st.session_state[area_key] = kept if kept in names else preferred or options[0]
         code = st.sidebar.selectbox(spec.level(level).label, options, key=area_key,
                                     format_func=lambda c: f"{names[c]} ({c})",
                                     on_change=keep, args=(area_key,))

@@ -1,6 +1,7 @@
 """The data model: where the embedded data live and how they are read, the geography packs
 (small areas and every level above them), the indicator model and its registry, the LSOA
-2011 → 2021 conversion, provenance of every source, and the catalogue of what is embedded.
+2011 → 2021 conversion, area search by code, postcode or name, provenance of every source,
+and the catalogue of what is embedded.
 
 The lowest room: it imports no other room of the engine.
 """
@@ -74,6 +75,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "normalise_postcodes",
             "postcode_index_path",
         ],
+        "search": ["AreaMatch", "normalise_name", "search_areas", "search_index"],
         "sources": ["ATTRIBUTION", "OGL", "OGL_URL", "SOURCES"],
     },
 )
