@@ -44,12 +44,26 @@ def registry_root(root: str | os.PathLike[str] | None = None) -> Path:
     return Path(root) if root is not None else data_dir() / INDICATORS_DIR
 
 
-def _is_embedded(folder: Path) -> bool:
-    """Whether ``folder`` is the embedded dataset's registry (whose manifest must exist)."""
+def _is_embedded(folder: Path, subdir: str = INDICATORS_DIR) -> bool:
+    """Whether ``folder`` is the embedded dataset's registry ``subdir`` (whose manifest must
+    exist)."""
     try:
-        return folder.resolve() == (data_dir() / INDICATORS_DIR).resolve()
+        return folder.resolve() == (data_dir() / subdir).resolve()
     except OSError:
         return False
+
+
+def manifest_files(manifest: Path, remedy: str) -> dict:
+    """The ``files`` table of a dataset's ``manifest.json``; an unreadable manifest is a
+    :class:`DataFileError` ending in ``remedy`` (fail safe: shipped packages stay protected)."""
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+        if not isinstance(files, dict):
+            raise TypeError("'files' is not a table")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DataFileError(f"{manifest} is unreadable ({type(exc).__name__}: "
+                            f"{_plain(exc, 120)}), {remedy}") from None
+    return files
 
 
 def shipped_ids(root: str | os.PathLike[str] | None = None) -> frozenset[str]:
@@ -68,13 +82,7 @@ def shipped_ids(root: str | os.PathLike[str] | None = None) -> frozenset[str]:
         if _is_embedded(folder):
             raise DataFileError(f"{manifest} is missing, {remedy}")
         return frozenset()
-    try:
-        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
-        if not isinstance(files, dict):
-            raise TypeError("'files' is not a table")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DataFileError(f"{manifest} is unreadable ({type(exc).__name__}: "
-                            f"{_plain(exc, 120)}), {remedy}") from None
+    files = manifest_files(manifest, remedy)
     prefix = f"{INDICATORS_DIR}/"
     return frozenset(name[len(prefix):] for name in files if str(name).startswith(prefix))
 

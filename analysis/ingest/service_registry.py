@@ -15,7 +15,6 @@ by ``fairshare data build``: :data:`BUILT_SERVICES`) are replaced or removed onl
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,10 +29,12 @@ from analysis.data.indicators import REPLACED_PREFIX
 from analysis.ingest.registry import (
     _fsync_dir,
     _install_package,
+    _is_embedded,
     _recover,
     _registry_lock,
     _remove_package,
     _write_file,
+    manifest_files,
 )
 from analysis.ingest.report import _plain, _show
 from analysis.ingest.services import (
@@ -64,13 +65,6 @@ def service_registry_root(root: str | os.PathLike[str] | None = None) -> Path:
     return Path(root) if root is not None else data_dir() / SERVICES_DIR
 
 
-def _is_embedded(folder: Path) -> bool:
-    try:
-        return folder.resolve() == (data_dir() / SERVICES_DIR).resolve()
-    except OSError:
-        return False
-
-
 def shipped_service_ids(root: str | os.PathLike[str] | None = None) -> frozenset[str]:
     """Ids of the services shipped with the dataset: packages under ``services/registry/``
     in ``manifest.json``, plus :data:`BUILT_SERVICES` for the embedded registry. A registry
@@ -78,18 +72,11 @@ def shipped_service_ids(root: str | os.PathLike[str] | None = None) -> frozenset
     embedded registry raises :class:`DataFileError` (fail safe)."""
     folder = service_registry_root(root)
     manifest = folder.parent.parent / "manifest.json"
-    embedded = _is_embedded(folder)
+    embedded = _is_embedded(folder, SERVICES_DIR)
     if not manifest.is_file():
         return BUILT_SERVICES if embedded else frozenset()
-    try:
-        files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
-        if not isinstance(files, dict):
-            raise TypeError("'files' is not a table")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DataFileError(f"{manifest} is unreadable ({type(exc).__name__}: "
-                            f"{_plain(exc, 120)}), so Fairshare cannot tell which services "
-                            "are shipped; restore it or rebuild it (fairshare data build)"
-                            ) from None
+    files = manifest_files(manifest, "so Fairshare cannot tell which services are shipped; "
+                                     "restore it or rebuild it (fairshare data build)")
     prefix = f"{SERVICES_DIR}/"
     listed = {str(name)[len(prefix):].split("/")[0] for name in files
               if str(name).startswith(prefix)}
