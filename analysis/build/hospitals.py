@@ -104,4 +104,5 @@ def write_hospitals(dataset, out_dir: Path) -> dict[str, dict[str, Any]]:
 
     folder, _ = install_service(dataset, replace=True, force=True,
                                 root=Path(out_dir) / "services" / "registry")
-    return {f"services/registry/{folder.name}": {"rows": int(len(dataset.sites))}}
+    # the sites file itself, so that the manifest's checksum covers it
+    return {f"services/registry/{folder.name}/sites.parquet": {"rows": int(len(dataset.sites))}}

@@ -130,7 +130,8 @@ def test_map_choose_area_inverse_care_and_download(server, page):
     page.locator("[data-testid='stMetricValue']").first.wait_for()
 
     page.get_by_text("Downloads").first.click()
-    with page.expect_download() as info:
+    # the file is made when the button is pressed: allow for a loaded CI machine
+    with page.expect_download(timeout=150_000) as info:
         page.get_by_role("button", name="Download CSV").first.click()
     # a zip of the plain CSV and its CSVW metadata (title, columns, licence)
     with zipfile.ZipFile(info.value.path()) as bundle:

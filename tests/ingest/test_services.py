@@ -471,7 +471,7 @@ def test_the_hospitals_build_reads_the_raw_list_through_the_reader(tmp_path):
     assert log.coverage["hospitals_row_numbers"] == {"dropped": True, "rows": 1_211}
     assert log.coverage["hospitals"]["placed"] == 1_208
     files = write_hospitals(dataset, tmp_path)
-    assert files == {"services/registry/nhs_hospitals_2022": {"rows": 1_209}}
+    assert files == {"services/registry/nhs_hospitals_2022/sites.parquet": {"rows": 1_209}}
     shipped = REPO / "data" / "services" / "registry" / "nhs_hospitals_2022"
     built = tmp_path / "services" / "registry" / "nhs_hospitals_2022"
     pd.testing.assert_frame_equal(pd.read_parquet(built / "sites.parquet"),
