@@ -186,7 +186,7 @@ def test_equity_audit_of_uploaded_records(server, page, tmp_path):
     page.get_by_role("heading", name="Equity audit of a service's own records").wait_for()
     page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(
         str(upload))
-    page.get_by_text("visits.csv").first.wait_for()
+    page.locator("[data-testid='stFileChipName']").first.wait_for(state="attached")
     page.get_by_role("button", name="Run the audit").click()
     page.get_by_text("most deprived fifth of Wigan").first.wait_for(timeout=120_000)
     page.get_by_role("tab", name="Map").click()
