@@ -133,15 +133,7 @@ class ValidationReport:
             plural = GEOGRAPHY_LABELS.get(self.stored_geography or "", ("", "areas"))[1]
             lines.append(f"  Areas with a value: {self.areas:,} of {self.universe:,} {plural} "
                          f"({_pct(self.coverage)})")
-        for title, items in (("Errors", self.errors), ("Warnings", self.warnings)):
-            if items:
-                lines.append(f"{title} ({len(items)}):")
-                lines += [f"  - {i.to_text()}" for i in items]
-        if self.ok:
-            extra = f" ({len(self.warnings)} warning(s) to read)" if self.warnings else ""
-            lines.append(f"Result: OK, no errors{extra}.")
-        else:
-            lines.append(f"Result: NOT VALID, {len(self.errors)} error(s) to fix.")
+        lines += issue_lines(self.errors, self.warnings)
         return "\n".join(lines)
 
 
@@ -177,3 +169,19 @@ def _examples(rows: Sequence[int], labels: Sequence[str]) -> str:
 
 def _pct(share: float) -> str:
     return f"{share:.2%}" if 0 < share < 0.01 else f"{share:.1%}"
+
+
+def issue_lines(errors: list, warnings: list) -> list[str]:
+    """The end of a validation report as text: errors, then warnings, then the result line
+    (shared by the indicator and the service reports)."""
+    lines: list[str] = []
+    for title, items in (("Errors", errors), ("Warnings", warnings)):
+        if items:
+            lines.append(f"{title} ({len(items)}):")
+            lines += [f"  - {i.to_text()}" for i in items]
+    if not errors:
+        extra = f" ({len(warnings)} warning(s) to read)" if warnings else ""
+        lines.append(f"Result: OK, no errors{extra}.")
+    else:
+        lines.append(f"Result: NOT VALID, {len(errors)} error(s) to fix.")
+    return lines

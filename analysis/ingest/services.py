@@ -39,7 +39,7 @@ import pandas as pd
 
 from analysis.data import POSTCODE_ATTRIBUTION, DataFileError, IndicatorError, resolve_area
 from analysis.ingest.readers import _as_text, _parse_numbers, _read_bytes, _sniff_delimiter
-from analysis.ingest.report import ValidationReport, _examples, _plain, _show
+from analysis.ingest.report import ValidationReport, _examples, _plain, _show, issue_lines
 from analysis.ingest.service_columns import (
     LOCATION_ROLES,
     ROLES,
@@ -270,15 +270,7 @@ class ServiceReport(ValidationReport):
                          f"{_show(item.get('postcode') or '')}: {item['reason']}")
         if len(self.not_placed) > limit:
             lines.append(f"  … and {len(self.not_placed) - limit:,} more (--json lists all)")
-        for title, items in (("Errors", self.errors), ("Warnings", self.warnings)):
-            if items:
-                lines.append(f"{title} ({len(items)}):")
-                lines += [f"  - {i.to_text()}" for i in items]
-        if self.ok:
-            extra = f" ({len(self.warnings)} warning(s) to read)" if self.warnings else ""
-            lines.append(f"Result: OK, no errors{extra}.")
-        else:
-            lines.append(f"Result: NOT VALID, {len(self.errors)} error(s) to fix.")
+        lines += issue_lines(self.errors, self.warnings)
         return "\n".join(lines)
 
 
