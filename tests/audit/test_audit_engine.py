@@ -63,13 +63,13 @@ def duck():
 
 def cleaned_rows(engine, records: pd.DataFrame, **kwargs) -> pd.DataFrame:
     cleaned = clean_activity(engine, open_activity(engine, records), **kwargs)
-    return cleaned.table.to_pandas()
+    return cleaned.to_pandas()
 
 
 def test_every_record_gets_its_reason_area_band_sex_and_group(duck):
     records = frame().assign(row=range(len(RECORDS)))
     cleaned = clean_activity(duck, open_activity(duck, records))
-    table = cleaned.table.to_pandas()
+    table = cleaned.to_pandas()
     assert len(table) == len(RECORDS)
     reasons = sorted(str(r) for r in table["reason"].fillna("ok"))
     assert reasons == sorted(str(r[1] or "ok") for r in RECORDS)
@@ -193,7 +193,7 @@ def test_postcodes_place_records_and_say_why_not(duck):
                      welsh["postcode"], "ZZ9 9ZZ", "12345", ""],
         "age": ["30"] * 6})
     cleaned = clean_activity(duck, open_activity(duck, records))
-    table = cleaned.table.to_pandas()
+    table = cleaned.to_pandas()
     placed = table.dropna(subset=["area_code"])
     assert set(placed["area_code"]) == {live["area_code"], dead["area_code"]}
     assert set(placed["source"]) == {C.SOURCE_POSTCODE_LIVE, C.SOURCE_POSTCODE_TERMINATED}
