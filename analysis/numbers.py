@@ -159,7 +159,10 @@ class Comparison:
 
     def better(self, polarity: str | None) -> bool | None:
         """Whether the difference is good news under an indicator's polarity (None: neither
-        or unknown)."""
+        or unknown). ``higher_is_worse`` (the registry's spelling for travel times and
+        distances) reads as ``lower_is_better``."""
+        polarity = {"higher_is_worse": "lower_is_better",
+                    "lower_is_worse": "higher_is_better"}.get(polarity or "", polarity)
         if self.direction in ("similar", "unknown") or polarity not in (
                 "higher_is_better", "lower_is_better"):
             return None
