@@ -4,7 +4,8 @@ and travel times, all onto small areas.
 
 Modules, lowest first: ``points`` (points and distances), ``nearest``, ``catchment``,
 ``stroke`` (stroke travel times and admissions), ``services`` (the shipped sites),
-``service_access`` (access to any service brought as data).
+``service_access`` (access to any service brought as data), ``registrations`` (the
+practice × LSOA registration matrix: registered, or estimated by a gravity model).
 """
 
 import lazy_loader
@@ -22,5 +23,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "services": ["load_gp_practices", "load_stroke_units", "practices_in_area"],
         "service_access": ["SUGGESTED_ROAD_FACTOR", "ServiceAccess", "access_to_service",
                            "sites_within", "small_area_points"],
+        "registrations": ["ESTIMATE_CAVEAT", "FlowEstimate", "PracticeWeights", "Registrations",
+                          "RegistrationsError", "estimate_registrations", "gravity_flows",
+                          "load_registrations", "lsoa_points", "practice_weights",
+                          "read_registrations_csv", "remove_registrations",
+                          "save_registrations"],
     },
 )

@@ -2,7 +2,9 @@
 packs; LSOA 2011 vs 2021, which share the prefix ``E01``, by membership of the 2021 pack and
 the 2011 lookup; GP practice codes by membership of the practice list), mixtures and unknown
 codes reported, LSOA 2011 data converted to LSOA 2021 (:mod:`analysis.data.lsoa_conversion`:
-counts apportioned, rates population-weighted), practice values attributed to the areas
+counts apportioned, rates population-weighted), practice values attributed to LSOAs 2021 by
+where each practice's patients live (:mod:`analysis.access.registrations`: the registered
+file when one was added, else the distance-decay estimate, labelled) or to the larger areas
 where the practices stand, and the coverage of the result.
 """
 
@@ -27,6 +29,9 @@ from analysis.ingest.report import (
 from analysis.util import members
 
 COVERAGE_WARNING = 0.95
+#: An LSOA gets an attributed practice value only when at least this share of its patients
+#: are at practices with a value
+MIN_PATIENT_SHARE = 0.5
 
 # Code families recognised from the code alone (GSS prefix or practice-code pattern)
 SUPPORTED_FAMILIES = ("lsoa", "dz11", "practice", "ward", "ltla", "sicbl", "icb")
@@ -240,9 +245,75 @@ def _convert_lsoa11(out: pd.DataFrame, options: _Options, report: ValidationRepo
     return converted.reset_index().rename(columns={"lsoa21_code": "area_code"})
 
 
+def _practices_to_lsoa(out: pd.DataFrame, options: _Options, report: ValidationReport
+                       ) -> tuple[pd.DataFrame, str, str]:
+    """Attribute practice values to LSOAs 2021 by where the practices' patients live.
+
+    With w_ij the patients of practice j living in LSOA i (:func:`practice_weights`: the
+    registered file, else the estimate): rates and percentages get the registered-population
+    weighted mean v_i = Σ_j w_ij v_j / Σ_j w_ij over the practices with a value; counts
+    (``aggregation: sum``) and numerators/denominators are apportioned,
+    c_i = Σ_j c_j · w_ij / Σ_i' w_i'j. Returns the table, the attribution ("estimated" or
+    "registered") and the sentence that must travel with the indicator.
+    """
+    from analysis.access.registrations import practice_weights
+
+    weights = practice_weights()
+    pairs = weights.pairs
+    frame = out.loc[out["value"].notna()] if "value" in out.columns else out
+    values = frame.set_index("area_code")
+    in_matrix = members(values.index, pairs["practice_code"])
+    if (~in_matrix).any():
+        lost = values.index[~in_matrix].tolist()
+        report.warning("practice_mapping", f"{len(lost):,} practice(s) are not in the "
+                       f"{weights.attribution} registration matrix and were left out: "
+                       f"{', '.join(lost[:EXAMPLES])}")
+    practice = pairs["practice_code"].astype(str)
+    patients = pairs["patients"].to_numpy(float)
+    lsoa_all = pairs["lsoa21_code"].astype(str)
+    lsoa_total = pd.Series(patients).groupby(lsoa_all.to_numpy()).sum()
+    practice_total = pd.Series(patients).groupby(practice.to_numpy()).sum()
+    valued = members(practice, values.index[in_matrix])
+    p, lsoa, w = practice[valued].to_numpy(), lsoa_all[valued].to_numpy(), patients[valued]
+    share = w / practice_total.reindex(p).to_numpy(float)
+    result = pd.DataFrame(index=pd.Index(pd.unique(lsoa), name="area_code"))
+    if options.aggregation == "sum":
+        v = values["value"].reindex(p).to_numpy(float)
+        result["value"] = pd.Series(v * share).groupby(lsoa).sum()
+        basis = "counts apportioned by each practice's patients living in each LSOA"
+    else:
+        v = values["value"].reindex(p).to_numpy(float)
+        num = pd.Series(v * w).groupby(lsoa).sum()
+        den = pd.Series(w).groupby(lsoa).sum()
+        result["value"] = num / den.where(den > 0)
+        basis = ("the mean of the practices' values weighted by their patients living in "
+                 "each LSOA")
+    for column in ("numerator", "denominator"):
+        if column in values.columns and values[column].notna().any():
+            c = values[column].reindex(p).to_numpy(float)
+            result[column] = pd.Series(c * share).groupby(lsoa).sum(min_count=1)
+    covered = pd.Series(w).groupby(lsoa).sum() / lsoa_total.reindex(result.index)
+    # an LSOA whose patients are mostly at practices without a value gets none: a rim of
+    # LSOAs far from the file's practices would otherwise take a few practices' values
+    thin = int((covered < MIN_PATIENT_SHARE).sum())
+    result, covered = result[covered >= MIN_PATIENT_SHARE], covered[covered >= MIN_PATIENT_SHARE]
+    dropped = [c for c in ("lower_ci", "upper_ci", "decile", "rank", "category")
+               if c in out.columns]
+    label = "Estimated" if weights.attribution == "estimated" else "Registered"
+    note = (f"{weights.note}. {label} attribution of practice values to LSOAs 2021: "
+            f"{int(in_matrix.sum()):,} practices into {len(result):,} LSOAs; values are "
+            f"{basis}; in those LSOAs on average {covered.mean():.0%} of the patients are at "
+            f"a practice with a value; {thin:,} LSOAs with under {MIN_PATIENT_SHARE:.0%} of "
+            "their patients at such practices were left without a value")
+    report.warning("practice_mapping", note + (
+        f"; {', '.join(dropped)} cannot be attributed and were left out" if dropped else ""))
+    report.notes.append(f"Registration matrix: {weights.detail}")
+    return result.sort_index().reset_index(), weights.attribution, weights.note
+
+
 def _practices_to_areas(out: pd.DataFrame, target: str, options: _Options,
                         report: ValidationReport) -> pd.DataFrame:
-    """Aggregate practice values to the areas where the practices stand."""
+    """Aggregate practice values to the (larger) areas where the practices stand."""
     from analysis.access import load_gp_practices
 
     practices = load_gp_practices().set_index("practice_code")

@@ -51,6 +51,8 @@ class _Options:
     age: str = ""
     fingertips_indicator: str = ""
     map_practices_to: str = ""
+    #: ``map_practices_to: auto``: LSOA 2021 when the codes are practices, silent otherwise
+    map_practices_auto: bool = False
     drop_unknown_codes: bool = False
 
 
@@ -80,11 +82,13 @@ def _options_from(raw: Mapping[str, Any], report: ValidationReport, origin: str)
     opts.age = _text_key(raw, "age")
     opts.fingertips_indicator = _text_key(raw, "fingertips_indicator")
     target = _text_key(raw, "map_practices_to")
-    if target and target not in ("practice", "keep"):
+    if target == "auto":
+        opts.map_practices_to, opts.map_practices_auto = "lsoa21", True
+    elif target and target not in ("practice", "keep"):
         if target in PRACTICE_TARGETS:
             opts.map_practices_to = target
         else:
-            report.error("metadata", f"map_practices_to is {_show(target)}; allowed: keep, "
+            report.error("metadata", f"map_practices_to is {_show(target)}; allowed: keep, auto, "
                          f"{', '.join(PRACTICE_TARGETS)}", file=origin, column="map_practices_to")
     drop = raw.get("drop_unknown_codes", False)
     if isinstance(drop, bool):

@@ -60,6 +60,12 @@ class Issue:
         return f"{self.severity.upper()} {self.location()}: {self.message}"
 
 
+#: The label of practice values attributed by the estimate (the same sentence as
+#: ``analysis.access.registrations.ESTIMATE_CAVEAT``, which a test keeps equal)
+ESTIMATED_LABEL = ("Estimated from practice locations and list sizes (distance-decay "
+                   "catchment model), not from where patients are registered")
+
+
 @dataclass
 class ValidationReport:
     """Everything a check of one file found, plus what was detected about it."""
@@ -74,6 +80,8 @@ class ValidationReport:
     coverage: float | None = None
     universe: int | None = None
     notes: list[str] = field(default_factory=list)
+    #: "estimated" or "registered" when practice values were attributed to LSOAs
+    attribution: str | None = None
 
     @property
     def errors(self) -> list[Issue]:
@@ -112,6 +120,7 @@ class ValidationReport:
             "areas": self.areas,
             "coverage": None if self.coverage is None else round(self.coverage, 6),
             "universe": self.universe,
+            "attribution": self.attribution,
             "notes": list(self.notes),
             "errors": [i.to_dict() for i in self.errors],
             "warnings": [i.to_dict() for i in self.warnings],
@@ -133,6 +142,10 @@ class ValidationReport:
             plural = GEOGRAPHY_LABELS.get(self.stored_geography or "", ("", "areas"))[1]
             lines.append(f"  Areas with a value: {self.areas:,} of {self.universe:,} {plural} "
                          f"({_pct(self.coverage)})")
+        if self.attribution == "estimated":
+            lines.append(f"  Attribution: estimated. {ESTIMATED_LABEL}")
+        elif self.attribution == "registered":
+            lines.append("  Attribution: registered (NHS Digital registrations by LSOA)")
         lines += issue_lines(self.errors, self.warnings)
         return "\n".join(lines)
 

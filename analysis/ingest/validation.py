@@ -32,6 +32,7 @@ from analysis.ingest.geography import (
     _convert_lsoa11,
     _coverage,
     _practices_to_areas,
+    _practices_to_lsoa,
 )
 from analysis.ingest.metadata import IMPORT_KEYS, _Options, _resolve_meta
 from analysis.ingest.readers import (
@@ -330,7 +331,8 @@ def _process_checked(data: bytes, name: str, meta_source: Any, report: Validatio
             report.notes.append(f"Confidence limits from {' and '.join(map(_show, limits))}")
     # value rules on the rows that will be kept
     _value_rules(numbers, cols, rows, codes, options, report)
-    if options.map_practices_to and geography not in (None, "practice"):
+    if (options.map_practices_to and not options.map_practices_auto
+            and geography not in (None, "practice")):
         report.warning("practice_mapping", "map_practices_to is ignored: the codes are not "
                        "GP practice codes")
     if not report.ok or geography is None:
@@ -349,6 +351,12 @@ def _process_checked(data: bytes, name: str, meta_source: Any, report: Validatio
     stored = geography
     if geography == "lsoa11":
         out = _convert_lsoa11(out, options, report, cols["area_code"])
+        stored = "lsoa21"
+    attribution: tuple[str, str] | None = None
+    if geography == "practice" and options.map_practices_to == "lsoa21":
+        out, kind, note = _practices_to_lsoa(out, options, report)
+        attribution = (kind, note)
+        report.attribution = kind
         stored = "lsoa21"
     elif geography == "practice" and options.map_practices_to:
         out = _practices_to_areas(out, options.map_practices_to, options, report)
@@ -373,8 +381,17 @@ def _process_checked(data: bytes, name: str, meta_source: Any, report: Validatio
             extra.setdefault("import_notes", []).append(issue.message)
     if fingertips and "lower_ci" in out.columns:
         extra["confidence_level"] = _ci_level(cols["lower_ci"]) or "95%"
+    labels: dict[str, str] = {}
+    if attribution is not None:
+        # the caveat rides in the fields every page and briefing already shows
+        kind, note = attribution
+        extra["attribution"] = kind
+        extra["caveats"] = [note]
+        labels = {"description": _with_sentence(meta.description, note),
+                  "notes": _with_sentence(meta.notes, note),
+                  "source": f"{meta.source} (practice values attributed to LSOAs 2021: {kind})"}
     final = dc_replace(meta, geography=stored, period=chosen_period or meta.period,
-                       extra=extra, **dict.fromkeys(COLUMN_KEYS, ""))
+                       extra=extra, **labels, **dict.fromkeys(COLUMN_KEYS, ""))
     validate_values(out, origin=name)
     progress(1.0, "Checked")
     return Indicator(final, out), report
@@ -382,6 +399,16 @@ def _process_checked(data: bytes, name: str, meta_source: Any, report: Validatio
 
 # --------------------------------------------------------------------------------------
 # Public entry points: files and uploads
+
+
+def _with_sentence(text: str, sentence: str) -> str:
+    """``text`` followed by ``sentence`` (once), each ending in a full stop."""
+    text = (text or "").strip()
+    if sentence in text:
+        return text
+    if text and not text.endswith((".", "!", "?")):
+        text += "."
+    return f"{text} {sentence}.".strip()
 
 
 def _size(n: int, digits: int = 1) -> str:

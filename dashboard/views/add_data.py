@@ -21,6 +21,7 @@ from analysis.ingest import (
     install_indicator,
     read_upload,
 )
+from analysis.ingest.report import ESTIMATED_LABEL
 from dashboard.components import deck_map, legend_html, plain, polygon_layer
 from dashboard.services import service_tab
 from dashboard.state import (
@@ -33,6 +34,8 @@ from dashboard.state import (
 
 SAVE_SWITCH = "FAIRSHARE_ALLOW_REGISTRY_WRITES"  # the deployment turns saving on with "1"
 OTHER_PERIOD = "another period (type it)"
+PRACTICE_CHOICES = {"auto": "attribute them to LSOAs 2021 by where patients live",
+                    "keep": "keep them as practices (not mappable)"}
 REQUIRED = {"meta_id": "Id", "meta_title": "Title", "meta_description": "Description",
             "meta_unit": "Unit", "meta_kind": "Kind", "meta_polarity": "Polarity",
             "meta_period": "Period", "meta_source": "Source", "meta_licence": "Licence"}
@@ -104,6 +107,9 @@ with indicator_tab:
     licence = c8.text_input("Licence *", value=OGL, key="meta_licence")
     source = st.text_input("Source *", key="meta_source",
                            placeholder="Publisher and dataset, with a link if you have one")
+    practices = st.radio("If the codes are GP practices", list(PRACTICE_CHOICES),
+                         format_func=PRACTICE_CHOICES.get, key="meta_practices",
+                         horizontal=True)
     checked = st.button("Check the file", type="primary", key="check_upload")
 
     if checked:
@@ -119,7 +125,8 @@ with indicator_tab:
             st.stop()
         meta = {"id": indicator_id.strip(), "title": title, "description": description,
                 "unit": unit, "kind": kind, "polarity": polarity, "period": period,
-                "geography": geography, "licence": licence, "source": source}
+                "geography": geography, "licence": licence, "source": source,
+                "map_practices_to": practices}
         data = upload.getvalue()
         bar = st.progress(0.0, text=f"Checking {upload.name} ({len(data) / 1e6:,.1f} MB)…")
         indicator, report = read_upload(
@@ -140,6 +147,12 @@ with indicator_tab:
         else:
             st.error(f"{len(report.errors)} error(s): fix the file or the description and check "
                      "again.")
+        if report.attribution == "estimated":
+            st.warning(plain(f"Estimated attribution: {ESTIMATED_LABEL}. Add NHS Digital's "
+                             "registrations file (fairshare data add-registrations) for the "
+                             "exact one."))
+        elif report.attribution == "registered":
+            st.info("Practice values attributed to LSOAs by registered patients (NHS Digital).")
         if not issues.empty:
             # st.dataframe shows text as text, never as HTML or Markdown
             st.dataframe(issues[["severity", "row", "column", "message"]], hide_index=True)
