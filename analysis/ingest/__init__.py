@@ -34,7 +34,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "remove_indicator",
             "shipped_ids",
         ],
-        "report": ["ESTIMATED_LABEL", "GEOGRAPHY_LABELS", "IndicatorValidationError", "Issue", "ValidationReport"],
+        "report": ["ESTIMATED_LABEL", "GEOGRAPHY_LABELS", "IndicatorValidationError", "Issue",
+                   "ValidationReport"],
         "service_registry": [
             "BUILT_SERVICES",
             "ServiceAddResult",
