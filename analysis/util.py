@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,3 +19,18 @@ def members(values: pd.Series | pd.Index, universe: Iterable) -> np.ndarray:
     """
     index = pd.Index(pd.unique(pd.Index(universe)))
     return index.get_indexer(pd.Index(values)) >= 0
+
+
+def fsync_folder(folder: Path) -> None:
+    """Flush a folder's entries to disk after a rename into it, so an atomic replace survives
+    a power cut (POSIX: ``rename`` is atomic, but durable only once the folder is synced)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms that cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)

@@ -47,7 +47,7 @@ from analysis.access.points import (
 )
 from analysis.access.services import load_gp_practices
 from analysis.data import data_cache, data_dir, load_pack_table
-from analysis.util import members
+from analysis.util import fsync_folder, members
 
 #: Exponential decay rate β (per km) of f(d) = exp(−β d). Calibrated on published data: the
 #: IMD 2019 score of each practice's registered population (OHID Fingertips 93553, computed
@@ -531,7 +531,7 @@ def save_registrations(registrations: Registrations, path: Path | None = None) -
     finally:
         if staging.exists():
             staging.unlink()
-    _fsync_dir(target.parent)
+    fsync_folder(target.parent)
     return target
 
 
@@ -541,21 +541,8 @@ def remove_registrations(path: Path | None = None) -> bool:
     if not target.is_file():
         return False
     target.unlink()
-    _fsync_dir(target.parent)
+    fsync_folder(target.parent)
     return True
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms that cannot open folders
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
 
 
 @lru_cache(maxsize=2)

@@ -30,6 +30,7 @@ from analysis.data.indicators import (
 )
 from analysis.ingest.report import IndicatorValidationError, ValidationReport, _plain, _show
 from analysis.ingest.validation import load_indicator_file
+from analysis.util import fsync_folder
 
 STAGING_PREFIX = ".staging-"
 REMOVED_PREFIX = ".removed-"
@@ -127,19 +128,6 @@ def _registry_lock(root: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms that cannot open folders
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
 def _recover(root: Path) -> list[str]:
     actions: list[str] = []
     hidden = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("."))
@@ -153,7 +141,7 @@ def _recover(root: Path) -> list[str]:
             target = root / indicator_id
             if INDICATOR_ID.match(indicator_id) and not target.exists():
                 os.replace(folder, target)
-                _fsync_dir(root)
+                fsync_folder(root)
                 actions.append(f"restored {indicator_id} from an interrupted replace")
             else:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -194,7 +182,7 @@ def _write_package(folder: Path, indicator: Indicator) -> None:
     mapping["data_sha256"] = sha256_file(folder / "data.parquet")
     text = yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True, width=100)
     _write_file(folder / "indicator.yaml", lambda h: h.write(text.encode("utf-8")))
-    _fsync_dir(folder)
+    fsync_folder(folder)
 
 
 @dataclass(frozen=True)
@@ -242,11 +230,11 @@ def _install_package(folder: Path, package_id: str, write: Callable[[Path], None
                 except BaseException:
                     os.replace(aside, target)
                     raise
-                _fsync_dir(folder)
+                fsync_folder(folder)
                 shutil.rmtree(aside, ignore_errors=True)
             else:
                 os.replace(staging, target)
-                _fsync_dir(folder)
+                fsync_folder(folder)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
@@ -265,7 +253,7 @@ def _remove_package(folder: Path, package_id: str, *, missing_error: Callable[[]
         guard()
         trash = folder / f"{REMOVED_PREFIX}{package_id}-{secrets.token_hex(4)}"
         os.replace(target, trash)
-        _fsync_dir(folder)
+        fsync_folder(folder)
         shutil.rmtree(trash, ignore_errors=True)
     return target
 

@@ -27,7 +27,6 @@ import pandas as pd
 from analysis.data import DataFileError, data_cache, data_dir
 from analysis.data.indicators import REPLACED_PREFIX
 from analysis.ingest.registry import (
-    _fsync_dir,
     _install_package,
     _is_embedded,
     _recover,
@@ -48,6 +47,7 @@ from analysis.ingest.services import (
     load_service_file,
     normalise_sites,
 )
+from analysis.util import fsync_folder
 
 SERVICES_DIR = "services/registry"
 SERVICE_FILE = "service.yaml"
@@ -119,7 +119,7 @@ def _write_service(folder: Path, dataset: ServiceDataset, digest_of) -> None:
     mapping["data_sha256"] = digest_of(folder / SITES_FILE)
     text = yaml.safe_dump(mapping, sort_keys=False, allow_unicode=True, width=100)
     _write_file(folder / SERVICE_FILE, lambda h: h.write(text.encode("utf-8")))
-    _fsync_dir(folder)
+    fsync_folder(folder)
 
 
 def read_service_meta(folder: Path, expected_id: str | None = None) -> ServiceMeta:
