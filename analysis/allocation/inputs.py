@@ -24,6 +24,16 @@ GPs per 100,000 patients -> FTE GPs); ratios where higher is worse (people per u
 patients per GP) become ``pop / value``. Current provision may also come from a CSV, a table
 kept in the scenario, or a table passed to :func:`analysis.allocation.model.allocate`.
 
+**NHS England weighted populations** (need kind ``nhse_weighted_population``): population is
+the registered list of NHS England's weighted-population file of the scenario's ``year``
+(``pop 2022/23``), summed over each area's practices by the file's own sub-ICB location and
+ICB (ODS codes mapped to GSS); the weighted population of the chosen component is kept beside it
+(column ``nhse_wp``) as the need. At practice level, practices with 2022-23 payments but no
+weighted population get no population (released, listed in the notes), and practices in the
+file without 2022-23 payments are left out and listed (no current provision to move).
+At ``sicbl``/``icb`` level the payments of practices missing from the file still count in
+their area's current provision; the notes say how many and how much.
+
 Deprivation: IMD 2025 score (LSOA deciles as published; at ``ltla``/``sicbl``/``icb`` the
 population-weighted mean score, with population-weighted deciles over England's areas of that
 level); practices: IMD 2019 of the registered population, national registered-patient deciles
@@ -40,7 +50,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.allocation.scenario import GP_PAYMENT_YEAR, GP_PAYMENTS_SOURCE, Scenario, _close
+from analysis.allocation.scenario import (
+    GP_PAYMENT_YEAR,
+    GP_PAYMENTS_SOURCE,
+    NHSE_WP_KIND,
+    Scenario,
+    _close,
+)
 from analysis.data import IndicatorRegistry, default_registry
 from analysis.numbers import format_money
 
@@ -151,7 +167,74 @@ def _load_areas(scenario: Scenario) -> _Areas:
         frame = _england_level_frame(scenario.level)
         sources = ["Census 2021 population (ONS)", "English Indices of Deprivation 2025"]
     keep = _study_area_codes(scenario, frame)
-    return _Areas(frame.loc[keep].copy(), [], sources)
+    areas = _Areas(frame.loc[keep].copy(), [], sources)
+    if scenario.need.kind == NHSE_WP_KIND:
+        _weighted_population_areas(scenario, areas)
+    return areas
+
+
+def _examples(codes: Sequence[str]) -> str:
+    codes = list(codes)
+    return ", ".join(codes[:10]) + (f" and {len(codes) - 10:,} more" if len(codes) > 10 else "")
+
+
+def _weighted_population_areas(scenario: Scenario, areas: _Areas) -> None:
+    """Population = registered list and ``nhse_wp`` = the component's weighted population, by
+    area, from NHS England's file of the scenario's year (see the module docstring)."""
+    from analysis.funding.weighted_populations import (
+        WP_COMPONENTS,
+        load_weighted_populations,
+        weighted_populations_by,
+    )
+
+    year, component = str(scenario.need.year), str(scenario.need.component)
+    column, title = WP_COMPONENTS[component]
+    table = load_weighted_populations(year)
+    sums = weighted_populations_by(table, scenario.level)  # type: ignore[arg-type]
+    frame = areas.frame
+    registered = sums["registered"].reindex(frame.index)
+    absent = frame.index[registered.isna().to_numpy()]
+    frame["population"] = registered.fillna(0.0).to_numpy()
+    frame["nhse_wp"] = sums[column].reindex(frame.index).fillna(0.0).to_numpy()
+    areas.sources.append(f"NHS England practice weighted populations {year} ({title} "
+                         "component; allocations 2023-24 to 2024-25)")
+    summed = "" if scenario.level == "practice" else (
+        f" (summed over each {scenario.area_noun(1)}'s practices)")
+    areas.notes.append(f"Population = registered patients and need = NHS England's {title} "
+                       f"weighted population, {year}{summed}")
+    paid = set(_payments_year()["practice_code"].astype(str))
+    listed = set(table["practice_code"].astype(str))
+    not_paid = sorted(listed - paid)
+    if scenario.level == "practice":
+        if len(absent):
+            areas.notes.append(f"{len(absent):,} practices with 2022-23 payments are not in NHS "
+                               f"England's {year} weighted populations: no population, so "
+                               f"their payments are released ({_examples(list(absent))})")
+        outside = sorted(set(not_paid) - set(frame.index))
+        if outside:
+            wp = float(table.loc[table["practice_code"].isin(outside), column].sum())
+            areas.notes.append(
+                f"{len(outside):,} practices in NHS England's {year} weighted populations have "
+                f"no 2022-23 payments and are left out ({wp:,.0f} weighted patients, "
+                f"{wp / float(table[column].sum()):.2%} of England's): "
+                f"{_examples(outside)}")
+        return
+    missing = sorted(paid - listed)
+    if missing:
+        rows = _payments_year()
+        amount = float(rows.loc[rows["practice_code"].astype(str).isin(missing),
+                                "total_payments"].clip(lower=0).sum())
+        areas.notes.append(f"{len(missing):,} practices with 2022-23 payments "
+                           f"({format_money(amount, compact=True)}) are not in NHS England's "
+                           f"{year} file: their payments count in their area's current "
+                           f"provision, they add no need ({_examples(missing)})")
+    if not_paid:
+        areas.notes.append(f"{len(not_paid):,} practices in NHS England's {year} file have no "
+                           f"2022-23 payments: their need counts in their area "
+                           f"({_examples(not_paid)})")
+    if len(absent):
+        areas.notes.append(f"{len(absent):,} {scenario.area_noun(len(absent))} have no "
+                           f"practice in NHS England's file: {_examples(list(absent))}")
 
 
 def _per_unit(unit: str) -> float:

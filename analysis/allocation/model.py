@@ -35,9 +35,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from analysis.allocation.equity import EquityMetrics, _decile_table, _json_float, equity_metrics
-from analysis.allocation.inputs import _current, _load_areas
+from analysis.allocation.inputs import _current, _examples, _load_areas
 from analysis.allocation.need import _need
-from analysis.allocation.scenario import Scenario
+from analysis.allocation.scenario import NHSE_WP_KIND, Scenario
 from analysis.allocation.solver import (
     _allocation_path,
     _tolerance,
@@ -326,7 +326,9 @@ def _released_note(scenario: Scenario, codes: tuple[str, ...], amount: float, ot
     to the other 6,463 practices; they are not counted as losers." """
     n = len(codes)
     closed = " (closed or merged during the year)" if scenario.level == "practice" else ""
-    shown = ", ".join(codes[:10]) + (f" and {n - 10:,} more" if n > 10 else "")
+    if scenario.need.kind == NHSE_WP_KIND:
+        closed = " in NHS England's weighted populations"
+    shown = _examples(codes)
     return (f"{n:,} {scenario.area_noun(n)} have no {scenario.population_noun()}{closed}: "
             f"they receive nothing and their current "
             f"{format_quantity(amount, unit, compact=True)} is released to the other "

@@ -16,6 +16,13 @@
   ratio, England = 100): ``need_i = pop_i * v_i`` (or ``v_i``). The index must be
   non-negative and oriented so that more means more need.
 
+* ``nhse_weighted_population``: NHS England's own need (*Technical Guide to the formulae for
+  2023-24 to 2024-25 revenue allocations*): ``need_i = WP_c,i``, the weighted population of
+  component ``c`` summed over the area's practices (population = registered list; see
+  :mod:`analysis.allocation.inputs` and :mod:`analysis.funding.weighted_populations`), so with
+  ``alpha = 0`` the target is NHS England's target share ``WP_c,i / sum WP_c``. With
+  ``multiply_by_population = false`` need is the index ``(WP_c / registered)`` itself.
+
 Indicators published for LSOAs are aggregated to the scenario's level as the indicator's
 metadata says (population-weighted means for scores and rates, ratios of sums for
 numerator/denominator indicators). Missing values raise an error unless ``missing =
@@ -43,7 +50,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from analysis.allocation.inputs import _Areas, _missing_message
-from analysis.allocation.scenario import Scenario, _close
+from analysis.allocation.scenario import NHSE_WP_KIND, Scenario, _close
 from analysis.data import IndicatorRegistry
 
 __all__ = ["PRACTICE_NEED_INDICATORS"]
@@ -131,7 +138,10 @@ def _need(scenario: Scenario, areas: _Areas, registry: IndicatorRegistry) -> pd.
     frame = areas.frame
     pop = frame["population"].to_numpy(dtype=float)
     alive = pop > 0
-    if spec.kind == "formula":
+    if spec.kind == NHSE_WP_KIND:
+        wp = frame["nhse_wp"].to_numpy(dtype=float)
+        per_head = np.divide(wp, pop, out=np.zeros_like(wp), where=alive)
+    elif spec.kind == "formula":
         composite = np.zeros(len(frame))
         total_weight = sum(c.weight for c in spec.components)
         for component in spec.components:

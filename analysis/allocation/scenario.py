@@ -30,6 +30,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from analysis.funding.weighted_populations import WP_COMPONENTS, WP_YEARS
+
 __all__ = [
     "GP_PAYMENTS_SOURCE",
     "LEVELS",
@@ -60,7 +62,13 @@ OBJECTIVES: tuple[str, ...] = ("quadratic", "l1")
 GP_PAYMENTS_SOURCE = "gp_payments_2022_23"
 GP_PAYMENT_YEAR = "2022-23"
 CURRENT_SOURCES: tuple[str, ...] = (GP_PAYMENTS_SOURCE, "indicator", "csv", "table")
-NEED_KINDS: tuple[str, ...] = ("formula", "index")
+NHSE_WP_KIND = "nhse_weighted_population"
+NEED_KINDS: tuple[str, ...] = ("formula", "index", NHSE_WP_KIND)
+# one list of components, names and years: the weighted populations' own
+NHSE_WP_COMPONENTS: tuple[str, ...] = tuple(WP_COMPONENTS)
+NHSE_WP_NAMES: dict[str, str] = {c: name for c, (_, name) in WP_COMPONENTS.items()}
+NHSE_WP_YEARS: tuple[str, ...] = WP_YEARS
+NHSE_WP_LEVELS: tuple[str, ...] = ("practice", "sicbl", "icb")
 MISSING_POLICIES: tuple[str, ...] = ("error", "impute_mean")
 MAX_YEARS = 50
 
@@ -124,6 +132,9 @@ class NeedSpec:
     ``kind="formula"``: ``components`` (indicator ids and weights) are standardised and
     combined, then mapped to relative need per head ``max(0, 1 + spread * composite)``.
     ``kind="index"``: the indicator ``index`` is need per head as it is.
+    ``kind="nhse_weighted_population"``: need = NHS England's weighted population of
+    ``component`` (one of :data:`NHSE_WP_COMPONENTS`; ``"final"`` = the core ICB formula) in
+    allocation ``year`` (``"2023-24"`` or ``"2024-25"``), summed over the area's practices.
     ``multiply_by_population``: need = population x need per head (else need per head alone).
     ``missing``: ``"error"`` or ``"impute_mean"`` for areas without a need value.
     """
@@ -134,6 +145,8 @@ class NeedSpec:
     spread: float = 0.25
     multiply_by_population: bool = True
     missing: Literal["error", "impute_mean"] = "error"
+    component: str | None = None
+    year: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in NEED_KINDS:
@@ -151,7 +164,25 @@ class NeedSpec:
         if spread <= 0:  # type: ignore[operator]
             raise ValueError(f"need spread is {spread}: it must be positive")
         object.__setattr__(self, "spread", spread)
-        if self.kind == "formula":
+        if self.kind != NHSE_WP_KIND and (self.component is not None or self.year is not None):
+            raise ValueError(f"need component and year are only used with kind "
+                             f"{NHSE_WP_KIND!r}")
+        if self.kind == NHSE_WP_KIND:
+            if components or self.index is not None:
+                raise ValueError(f"need kind {NHSE_WP_KIND!r} takes component and year, not "
+                                 "components or index")
+            component = "final" if self.component is None else self.component
+            if component not in NHSE_WP_COMPONENTS:
+                raise ValueError(f"need component is {component!r}: choose one of "
+                                 f"{', '.join(NHSE_WP_COMPONENTS)}"
+                                 f"{_close(str(component), NHSE_WP_COMPONENTS)}")
+            year = NHSE_WP_YEARS[-1] if self.year is None else self.year
+            if year not in NHSE_WP_YEARS:
+                raise ValueError(f"need year is {year!r}: NHS England's weighted populations "
+                                 f"are for {', '.join(NHSE_WP_YEARS)}")
+            object.__setattr__(self, "component", component)
+            object.__setattr__(self, "year", year)
+        elif self.kind == "formula":
             if not components:
                 raise ValueError("need formula has no components: give at least one indicator")
             if self.index is not None:
@@ -170,15 +201,42 @@ class NeedSpec:
             if components:
                 raise ValueError("need kind 'index' takes index, not components")
 
+    @staticmethod
+    def nhse_choices(level: str) -> dict[str, str]:
+        """The NHS England weighted-population needs offered at ``level`` (none at levels
+        without them): component id -> ``"NHS England weighted population (maternity)"``."""
+        if level not in NHSE_WP_LEVELS:
+            return {}
+        return {c: f"NHS England weighted population ({NHSE_WP_NAMES[c]})"
+                for c in NHSE_WP_COMPONENTS}
+
+    @staticmethod
+    def nhse_years() -> tuple[str, ...]:
+        """The allocation years of NHS England's weighted populations."""
+        return NHSE_WP_YEARS
+
+    def with_nhse(self, component: str | None, year: str | None) -> NeedSpec:
+        """This need, or (``component`` given) NHS England's weighted population of
+        ``component`` in ``year`` (need = that weighted population; see :mod:`need`)."""
+        if component is None:
+            return self
+        return NeedSpec(kind=NHSE_WP_KIND, component=component, year=year,
+                        multiply_by_population=True, missing=self.missing)
+
     def indicator_ids(self) -> list[str]:
         """The ids of the indicators this need uses (the components, or the index)."""
+        if self.kind == NHSE_WP_KIND:
+            return []
         return [c.indicator for c in self.components] if self.kind == "formula" else [
             str(self.index)]
 
     def to_dict(self) -> dict[str, Any]:
         """The need as plain JSON types (the ``need`` object of a scenario file)."""
         out: dict[str, Any] = {"kind": self.kind}
-        if self.kind == "formula":
+        if self.kind == NHSE_WP_KIND:
+            out["component"] = self.component
+            out["year"] = self.year
+        elif self.kind == "formula":
             out["components"] = [{"indicator": c.indicator, "weight": c.weight}
                                  for c in self.components]
         else:
@@ -193,7 +251,7 @@ class NeedSpec:
         """Validate and build from a scenario file's ``need`` object (components may be a list
         of ``{indicator, weight}`` objects or ids, or an object ``{id: weight}``)."""
         _check_keys("need", raw, ("kind", "components", "index", "spread",
-                                  "multiply_by_population", "missing"))
+                                  "multiply_by_population", "missing", "component", "year"))
         kind = raw.get("kind", "formula")
         components_raw = raw.get("components", [])
         if isinstance(components_raw, Mapping):
@@ -211,7 +269,8 @@ class NeedSpec:
                                                   item["indicator"]),  # type: ignore[arg-type]
                                             item.get("weight", 1.0)))
         kwargs: dict[str, Any] = {"kind": kind, "components": tuple(components)}
-        for key in ("index", "spread", "multiply_by_population", "missing"):
+        for key in ("index", "spread", "multiply_by_population", "missing", "component",
+                    "year"):
             if key in raw:
                 kwargs[key] = raw[key]
         return cls(**kwargs)
@@ -383,6 +442,10 @@ class Scenario:
         if self.current.source == GP_PAYMENTS_SOURCE and self.level == "lsoa21":
             raise ValueError("GP payments are available by practice, sub-ICB location, ICB or "
                              "local authority, not by LSOA")
+        if self.need.kind == NHSE_WP_KIND and self.level not in NHSE_WP_LEVELS:
+            raise ValueError(f"NHS England's weighted populations are by practice; scenarios "
+                             f"on them run at level {', '.join(NHSE_WP_LEVELS)}, not "
+                             f"{self.level}")
         if self.current.source == "indicator" and self.level == "practice":
             raise ValueError("registry provision indicators are area-based: at practice level "
                              "use gp_payments_2022_23, a CSV or a table by practice code")
@@ -434,8 +497,10 @@ class Scenario:
         return one if count == 1 else many
 
     def population_noun(self, count: int = 2) -> str:
-        """Who the population counts: weighted patients for practices, else residents."""
-        word = "weighted patient" if self.level == "practice" else "resident"
+        """Who the population counts: registered patients for NHS England weighted
+        populations, weighted patients for practices, else residents."""
+        word = ("registered patient" if self.need.kind == NHSE_WP_KIND else
+                "weighted patient" if self.level == "practice" else "resident")
         return word if count == 1 else f"{word}s"
 
     def implied_unit(self, indicator_unit: str | None = None) -> str:

@@ -111,6 +111,16 @@ SOURCES: dict[str, Provenance] = {
            "NHS England", "financial years 2014-15 to 2022-23", "practice",
            "https://digital.nhs.uk/data-and-information/publications/statistical/"
            "nhs-payments-to-general-practice", "england/gp_payments/"),
+        _p("nhse_weighted_populations", "NHS England practice weighted populations by "
+           "allocation component (general and acute, community, mental health, maternity, "
+           "health inequalities, prescribing, primary medical care, final), 2023-24 and "
+           "2024-25", "NHS England", "allocations 2023-24 and 2024-25", "practice",
+           "https://www.england.nhs.uk/allocations/",
+           "england/nhse_practice_weighted_populations_2023-2024.csv; "
+           "england/nhse_practice_weighted_populations_2024-2025.csv",
+           "From NHS England's place-based allocation tool. Weighted populations, not "
+           "indices; each component sums nationally to the registered list (pop 2022/23). "
+           "PCN and LOC22 columns are empty in the pack."),
         _p("gp_practice_imd", "GP practice deprivation: IMD score of the registered "
            "population (Fingertips indicator 93553; IMD 2010, 2015 and 2019)",
            "Office for Health Improvement and Disparities", "IMD 2010, 2015, 2019", "practice",
@@ -160,5 +170,12 @@ SOURCES: dict[str, Provenance] = {
            "Scottish Government", "2020", "dz11",
            "https://www.gov.scot/collections/scottish-index-of-multiple-deprivation-2020/",
            "scotland/simd2020_dz11.csv"),
+        _p("simd2020v2_indicators", "Scottish Index of Multiple Deprivation 2020v2: indicator "
+           "data", "Scottish Government", "2020 (v2, 2020); indicators from earlier years",
+           "dz11",
+           "https://www.gov.scot/collections/scottish-index-of-multiple-deprivation-2020/",
+           "scotland/simd2020v2_indicators_dz11.csv",
+           "The indicators behind the SIMD domains (health, access, income, ...); "
+           "'*' marks a suppressed value, percentages are stored as text with '%'."),
     ]
 }

@@ -9,6 +9,9 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
+        "weighted_populations": ["WP_COMPONENTS", "WP_LEVELS", "WP_YEARS", "component_column",
+                                 "load_weighted_populations", "weighted_population_index",
+                                 "weighted_populations_by"],
         "workforce": [
             "GP_DEFINITION",
             "IMD_EDITION_FOR_WORKFORCE_YEAR",

@@ -53,15 +53,12 @@ RULES = {"toward_target": "Toward target (NHS England convention)",
 area = st.session_state["study_area"]
 st.title("Allocation modeller")
 st.write("Move resources toward need within limits on the pace of change, and see what it does "
-         "to equity. Start from a ready-made scenario, adjust it in the sidebar, and compare up "
-         "to four scenarios side by side.")
+         "to equity. Start from a ready-made scenario, adjust it, compare up to four.")
 
 files = scenario_files()
 titles = {name: Scenario.from_json(text).title or name for name, text in files.items()}
-base_name = st.selectbox("Ready-made scenario", list(files), format_func=titles.get,
-                         key="scenario_base")
-uploaded = st.file_uploader("…or load a scenario JSON you saved", type=["json"],
-                            key="scenario_upload")
+base_name = st.selectbox("Ready-made scenario", list(files), 0, titles.get, key="scenario_base")
+uploaded = st.file_uploader("…or load a scenario JSON you saved", ["json"], key="scenario_upload")
 try:
     text = uploaded.getvalue().decode("utf-8") if uploaded else files[base_name]
     base = Scenario.from_json(text)
@@ -69,8 +66,7 @@ except (ValueError, UnicodeDecodeError) as exc:
     st.error(f"That scenario file can't be used: {plain(str(exc))}")
     st.stop()
 if base.current.source == "csv":
-    st.warning("Scenarios whose current spend comes from a CSV file can be run with "
-               "`fairshare allocate`; upload of the CSV here is not supported yet.")
+    st.warning("A scenario with current spend from a CSV runs with `fairshare allocate` only.")
     st.stop()
 # Widgets are keyed by the scenario, so each ready-made scenario opens on its own settings.
 slot = hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
@@ -78,12 +74,11 @@ slot = hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
 with st.sidebar:
     st.subheader("Scenario settings")
     alpha = st.slider("Share allocated per head (α)", 0.0, 1.0, float(base.alpha), 0.05,
-                      key=f"alpha:{slot}",
-                      help="Proportionate universalism: α = 1 shares everything per head, "
-                           "α = 0 everything by need.")
+                      key=f"alpha:{slot}", help="Proportionate universalism: α = 1 shares "
+                                                "everything per head, α = 0 everything by need.")
     years = st.slider("Years", 1, 10, min(int(base.years), 10), key=f"years:{slot}")
-    unlimited = st.toggle("No pace limit", value=base.max_gain_pct is None
-                          and base.max_loss_pct is None, key=f"unlimited:{slot}")
+    unlimited = st.toggle("No pace limit", None is base.max_gain_pct is base.max_loss_pct,
+                          key=f"unlimited:{slot}")
     gain = loss = None
     if not unlimited:
         gain = st.number_input("Maximum gain a year (%)", 0.0, 100.0,
@@ -92,13 +87,22 @@ with st.sidebar:
                                float(base.max_loss_pct or 3.0), 0.5, key=f"loss:{slot}")
     floor = st.number_input("Floor: no area below this % of current (0 = none)", 0.0, 100.0,
                             float(base.floor_pct or 0.0), 1.0, key=f"floor:{slot}")
-    rule = st.radio("How areas move", list(RULES), format_func=RULES.get,
-                    index=list(RULES).index(base.convergence), key=f"rule:{slot}",
-                    help="Toward target: no area moves away from its target (under target "
-                         "never loses, over target never gains). Nearest: the allocation "
-                         "closest to target overall; some areas may move away from theirs.")
-    need = base.need
-    if base.level != "practice" and base.need.kind == "formula":
+    rule = st.radio("How areas move", list(RULES), list(RULES).index(base.convergence),
+                    RULES.get, key=f"rule:{slot}", help="Toward target: no area moves away "
+                    "from its target (under target never loses, over target never gains). "
+                    "Nearest: closest to target overall; some may move away from theirs.")
+    need, wp = base.need, base.need.nhse_choices(base.level)
+    if wp:  # NHS England's own formula: need = a component's weighted population
+        own = [None, *wp].index(need.component) if need.component in wp else 0
+        pick = st.selectbox("Need measure", [None, *wp], own, lambda c: wp.get(c, "The "
+                            "scenario's own need"), key=f"wp:{slot}", help="NHS England "
+                            "weighted population (component): target share = its share.")
+        if pick:
+            years_wp = need.nhse_years()
+            year = st.selectbox("Allocation year", years_wp, years_wp.index(
+                need.year or years_wp[-1]), key=f"wpyear:{slot}")
+            need = need.with_nhse(pick, year)
+    if base.level != "practice" and need.kind == "formula":
         options = {m.id: m.title for m in choices("england", ("need", "outcome"))
                    if m.geography == "lsoa21"}
         chosen = st.multiselect(
@@ -117,8 +121,7 @@ if within and not st.toggle(f"Only {area.name}", value=True, key=f"scope:{slot}"
     scoped, scope_text = edited, f"National: England's {edited.area_noun()} share the budget."
 scenario = scoped
 try:
-    result = allocation_of(scenario.to_json(), tuple(
-        c.indicator for c in scenario.need.components))
+    result = allocation_of(scenario.to_json(), tuple(scenario.need.indicator_ids()))
 except ScenarioInfeasible as exc:
     st.error("These settings can't all hold. " + plain(str(exc)))
     st.stop()
@@ -130,13 +133,10 @@ unit = result.unit
 
 st.subheader(plain(scenario.title or scenario.name))
 st.info(scope_text)
-if edited != base:
-    st.caption("Your settings differ from the ready-made scenario (its title and description "
-               "describe its own): " + plain(settings_text(edited)))
-else:
-    st.caption("Settings: " + plain(settings_text(edited)))
-with st.expander("About this scenario"):
-    st.text(scenario.description)
+st.caption(("Your settings differ from the ready-made scenario (its title and description "
+            "describe its own): " if edited != base else "Settings: ")
+           + plain(settings_text(edited)))
+st.expander("About this scenario").text(scenario.description)
 before, after = result.before, result.after
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Budget", amount_text(result.budget, unit),
@@ -220,8 +220,8 @@ chart_with_text(
 
 st.subheader("Results and scenario")
 table = result.areas
-st.caption(f"Amounts in {unit}; per-head columns in "
-           f"{result.per_head_unit}. 'reason' says what holds each {scenario.area_noun(1)}.")
+st.caption(f"Amounts in {unit}; per-head columns in {result.per_head_unit}. 'reason' says "
+           f"what holds each {scenario.area_noun(1)}.")
 st.dataframe(table, hide_index=True)
 table_downloads(table, f"{scenario.name} result", vintage="; ".join(result.sources),
                 key="allocation_table", units=column_units(result))
@@ -232,8 +232,8 @@ scenario_notes_section(scenario.name, area.url_code)
 st.subheader("Compare scenarios")
 kept = kept_scenarios()  # kept for this browser: they survive a reload until cleared
 scenario_text = scenario.to_json()
-if (st.button("Keep this scenario for comparison", key="keep_scenario")
-        and scenario_text not in kept):
+keep = st.button("Keep this scenario for comparison", key="keep_scenario")
+if keep and scenario_text not in kept:
     kept[:] = [*kept, scenario_text][-MAX_COMPARE:]
     if problem := store_kept_scenarios():
         st.warning(f"Kept for this session only: {plain(problem)}")
@@ -242,8 +242,7 @@ if len(shown) >= 2:
     st.dataframe(compare([allocation_of(text) for text in shown]), width="stretch")
 else:  # one kept scenario has nothing to be compared with: a hint, never compare()'s error
     st.caption("One scenario kept: keep one to three more (change a setting or choose "
-               "another ready-made scenario) to see them side by side." if shown else
-               "Keep two to four scenarios to see them side by side.")
+               "another ready-made scenario)." if shown else "Keep two to four to compare.")
 if kept and st.button("Clear comparison", key="clear_compare"):
     kept.clear()
     store_kept_scenarios()
