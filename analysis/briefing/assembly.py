@@ -45,6 +45,7 @@ from analysis.briefing.sections import (
     _provision_step,
     _source,
     _source_of_meta,
+    provision_headline_phrase,
 )
 from analysis.briefing.wording import COUNTRY_LABEL, NEIGHBOURHOOD, compared_with
 from analysis.data import (
@@ -111,11 +112,7 @@ def _headline(name: str, summary: AreaSummary, country: str, panel: EquityPanel 
             return (start + f"; there are no provision data for {label} yet, so whether "
                     "services follow need cannot be tested.")
         return start + "; whether GP capacity follows need could not be tested."
-    phrase = {"pro_need": "and GP capacity within reach is higher where need is higher",
-              "inverse_care": "and GP capacity within reach is lower where need is higher: "
-                              "the inverse care law",
-              "no_clear_relationship": "and GP capacity within reach shows no clear link with "
-                                       "need"}[panel.test.direction]
+    phrase = provision_headline_phrase(panel)
     return f"{start}, {phrase}."
 
 
@@ -164,9 +161,11 @@ def build_briefing(area_code: str, *, scenario_path: str | Path | None = None,
     if panel is not None:
         figure, facts = _bivariate_map(country, ref.code, ref.level, panel, suppress_below)
         d.facts.update(facts)
+        what, low = (("access to a GP", "poor-access") if panel.higher_is_worse
+                     else ("GP capacity", "low-capacity"))
         d.methods.append(
-            "Map: thirds of need by thirds of GP capacity within the area (each third about a "
-            "third of residents); the high-need, low-capacity class is outlined so the map "
+            f"Map: thirds of need by thirds of {what} within the area (each third about a "
+            f"third of residents); the high-need, {low} class is outlined so the map "
             "also reads in black and white.")
     else:
         deciles = registry.get(DEPRIVATION_DECILE_ID[country]).values

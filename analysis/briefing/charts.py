@@ -203,17 +203,22 @@ def _bivariate_map(country: str, area_code: str, level: str, panel: EquityPanel,
     hot_share = 100 * float(population[hot_mask].sum()) / total
     hot_count = int(hot_mask.sum())
     label = NEIGHBOURHOOD[country][1]
+    # a travel time reads the other way: its "low provision" third is the longest journeys
+    worse_access = provision.polarity == "higher_is_worse"
+    what = "access to a GP" if worse_access else "GP capacity"
+    low = "long journeys to a GP" if worse_access else "low GP capacity"
     alt = (f"Map of the {len(shapes):,} {label} of the area in nine classes: thirds of need "
-           f"({need.title}) by thirds of GP capacity ({provision.title}), each third holding "
+           f"({need.title}) by thirds of {what} ({provision.title}), each third holding "
            f"about a third of residents. {format_number(hot_count) if hot_count else 'No'} "
-           f"{label}, home to {hot_share:.0f}% of residents, combine high need with low "
-           f"capacity; they are outlined in black. The grid beside the map gives the share of "
+           f"{label}, home to {hot_share:.0f}% of residents, combine high need with "
+           f"{low}; they are outlined in black. The grid beside the map gives the share of "
            f"residents in each class.")
-    reading = (f"Outlined in black: {label} with high need and low GP capacity, home to "
-               f"{hot_share:.0f}% of residents. Need and capacity are split into thirds within "
+    reading = (f"Outlined in black: {label} with high need and {low}, home to "
+               f"{hot_share:.0f}% of residents. Need and {what} are split into thirds within "
                f"the area, so 'high' means high for this area.")
-    figure = Figure("map", "Where need is high and GP capacity is low", alt, reading, png, spec,
-                    wide=True)
+    title = ("Where need is high and journeys to a GP are long" if worse_access
+             else "Where need is high and GP capacity is low")
+    figure = Figure("map", title, alt, reading, png, spec, wide=True)
     return figure, {"map_high_need_low_provision_pct": round(hot_share, 1),
                     "map_high_need_low_provision_areas": hot_count}
 

@@ -302,6 +302,10 @@ _GLOSSARY: dict[str, tuple[str, str]] = {
                "NHS England's Core20PLUS5 programme targets this group."),
     "provision": ("Provision per head", "How much of a service there is for each resident; "
                   "here fully qualified GPs within reach per 100,000 residents."),
+    "access_time": ("Travel time to a GP", "The modelled journey time from a neighbourhood "
+                    "to the nearest GP surgery (Scottish Government, SIMD 2020). Longer means "
+                    "worse access; it says how far away a surgery is, not how many GPs or "
+                    "appointments it has."),
     "inverse_care": ("Inverse care law", "Julian Tudor Hart's observation (1971) that good care "
                      "tends to be least available where it is most needed."),
     "ci": ("95% confidence interval (CI)", "The range the true value is likely to lie in, "
@@ -316,6 +320,9 @@ _GLOSSARY: dict[str, tuple[str, str]] = {
     "cidr": ("Illness and disability ratio", "The comparative illness and disability ratio "
              "counts people receiving disability and incapacity benefits, adjusted for age and "
              "sex. England = 100; higher means more illness."),
+    "cif": ("Comparative illness factor", "People receiving benefits paid for ill health or "
+            "disability, adjusted for age and sex (SIMD 2020 health domain). Scotland = 100; "
+            "higher means more illness."),
     "weighted": ("Weighted patients", "A practice's list size adjusted for the age, sex, "
                  "illness and rurality of its patients (Carr-Hill formula), not for "
                  "deprivation."),

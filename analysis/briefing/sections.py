@@ -69,7 +69,13 @@ from analysis.stats import SlopeIndexResult, decile_gradient, format_p, slope_in
 BRIEFING_NEED = HEADLINE_NEED
 BRIEFING_PROVISION = HEADLINE_PROVISION
 #: Headline health outcome whose SII across deprivation deciles the briefing reports.
-BRIEFING_OUTCOME = {"england": "iod2025_cidr"}
+BRIEFING_OUTCOME = {"england": "iod2025_cidr", "scotland": "simd2020_cif"}
+#: How each outcome is named in sentences, and its glossary entry.
+#: (heading, name in sentences, glossary key)
+OUTCOME_TITLE = {
+    "iod2025_cidr": ("Illness and disability ratio", "comparative illness and disability ratio",
+                     "cidr"),
+    "simd2020_cif": ("Comparative illness factor", "comparative illness factor", "cif")}
 #: What each GP provision measure counts, said once after its figure (a reader must not take
 #: a registered list for capacity, or a headcount for hours).
 PROVISION_EXPLAINED = {
@@ -82,10 +88,21 @@ PROVISION_EXPLAINED = {
         "This measure counts registered-patient places at GP practices within 15 km, shared "
         "out between everyone who could use them; a practice's list is the demand on it, so "
         "it measures registration, not capacity."),
+    "simd2020_gp_public_transport_minutes": (
+        "This measure is the Scottish Government's modelled public-transport journey (bus, "
+        "rail or ferry and walking) to the nearest GP surgery, from SIMD 2020; it measures how "
+        "far away a surgery is, not how many GPs or appointments it has. Shorter is better."),
+    "simd2020_gp_drive_minutes": (
+        "This measure is the Scottish Government's modelled drive time to the nearest GP "
+        "surgery, from SIMD 2020; it measures how far away a surgery is, not how many GPs or "
+        "appointments it has. Shorter is better."),
 }
 #: Column header of the decile table for each provision measure.
 PROVISION_HEADER = {"gp_access_gps_per_100k": "Qualified GPs per 100,000 (95% CI)",
-                    "gp_access_list_places_per_1000": "GP list places per 1,000 (95% CI)"}
+                    "gp_access_list_places_per_1000": "GP list places per 1,000 (95% CI)",
+                    "simd2020_gp_public_transport_minutes":
+                        "Public-transport minutes to a GP (95% CI)",
+                    "simd2020_gp_drive_minutes": "Drive minutes to a GP (95% CI)"}
 DEPRIVATION_DECILE_ID = {"england": "imd2025_decile", "scotland": "simd2020_decile"}
 
 
@@ -263,33 +280,38 @@ def _provision_step(d: _Draft, ref: AreaRef, name: str, registry: IndicatorRegis
     test = panel.test
     low, high = test.slope_per_sd_ci
     p_text = format_p(test.p_value)
-    decimals = 1
+    w = _provision_words(meta)
     d.key_numbers.append(KeyNumber(
         "Does provision follow need? (inverse care law test)", VERDICT_LABEL[test.direction],
         f"{test.verdict} " + sentence_case(difference_in_words(
-            test.slope_per_sd, short_unit, decimals, lower=low, upper=high,
-            here="for each standard deviation more need", there="", words=("more", "fewer")))
+            test.slope_per_sd, short_unit, 1, lower=low, upper=high,
+            here="for each standard deviation more need", there="", words=w["slope"]))
         + "."))
     need_words = panel.need.title.split(":")[0]
-    step = (f"For each step up in need (one standard deviation of the {need_words} score), "
-            "capacity is ")
-    slope_words = difference_in_words(test.slope_per_sd, unit, places, here="", there="")
-    interval = interval_in_words(low, high, None, places)
+    need_noun = "rank" if "rank" in panel.need.unit else "score"
+    step = (f"For each step up in need (one standard deviation of the {need_words} "
+            f"{need_noun}), {w['noun']} is ")
+    slope_words = difference_in_words(test.slope_per_sd, unit, places, here="", there="",
+                                      words=w["gap"])
+    interval = interval_in_words(low, high, None, places, words=w["gap"])
     if test.direction == "pro_need":
         d.meaning.append(
-            f"Within {name}, more deprived neighbourhoods have more GP capacity within reach, "
-            f"not less. {step}about {slope_words} ({interval}; {p_text}). On this measure the "
-            "inverse care law does not hold here.")
+            f"Within {name}, more deprived neighbourhoods have {w['pro']}. {step}about "
+            f"{slope_words} ({interval}; {p_text}). On this measure the inverse care law does "
+            "not hold here.")
     elif test.direction == "inverse_care":
         d.meaning.append(
-            f"Within {name}, more deprived neighbourhoods have less GP capacity within reach. "
-            f"{step}about {slope_words} ({interval}; {p_text}). This is the inverse care law: "
-            "care is least available where it is needed most.")
+            f"Within {name}, more deprived neighbourhoods have {w['inverse']}. {step}about "
+            f"{slope_words} ({interval}; {p_text}). This is the inverse care law: {w['law']}.")
     else:
         d.meaning.append(
-            f"Within {name}, there is no clear link between deprivation and GP capacity within "
-            f"reach ({p_text}; {interval} {short_unit} per step up in need). The data "
+            f"Within {name}, there is no clear link between deprivation and {w['link']} "
+            f"({p_text}; {interval} {short_unit} per step up in need). The data "
             "cannot show a fair or an unfair pattern with confidence.")
+    # the access measure's headline comparison (England's capacity page is full: four pages)
+    fifths = _fifths_sentence(panel, name, country, places, w) if meta.higher_is_worse else ""
+    if fifths:
+        d.meaning.append(fifths)
     gradient = panel.gradient
     first, last = gradient.iloc[0], gradient.iloc[-1]
     if int(first["decile"]) != int(last["decile"]):
@@ -298,15 +320,16 @@ def _provision_step(d: _Draft, ref: AreaRef, name: str, registry: IndicatorRegis
                                   lower=first["lower_ci"], upper=first["upper_ci"])
         sentence = (
             f"In the most deprived {NEIGHBOURHOOD[country][1]} here (decile "
-            f"{int(first['decile'])}) capacity averages "
+            f"{int(first['decile'])}) {w['noun']} averages "
             f"{format_number(first['provision_per_head'], places)} {unit}, "
             f"{gap_words} ({format_number(last['provision_per_head'], places)}).")
         if panel.sii is not None:
             s = panel.sii
             sentence += (
                 " The fitted gradient across all deciles (slope index of inequality) puts "
-                "capacity " + difference_in_words(
-                    -s.sii, short_unit, places, lower=-s.sii_upper, upper=-s.sii_lower)
+                f"{w['noun']} " + difference_in_words(
+                    -s.sii, short_unit, places, lower=-s.sii_upper, upper=-s.sii_lower,
+                    words=w["gap"])
                 + ".")
             d.methods.append(
                 f"Slope index of inequality of {meta.title}, least minus most "
@@ -318,6 +341,7 @@ def _provision_step(d: _Draft, ref: AreaRef, name: str, registry: IndicatorRegis
                 f"{format_number(s.rii, 2)}.")
         d.meaning.append(sentence)
     d.facts.update(
+        provision_id=provision_id, provision_higher_is_worse=meta.higher_is_worse,
         verdict=test.verdict, verdict_direction=test.direction, verdict_label=
         VERDICT_LABEL[test.direction], p_value=float(test.p_value),
         slope_per_sd=float(test.slope_per_sd), slope_per_sd_lower=float(low),
@@ -342,13 +366,75 @@ def _provision_step(d: _Draft, ref: AreaRef, name: str, registry: IndicatorRegis
                  f"{label} average.")))
     d.sources.append(_source_of_meta(meta))
     d.sources.append(_source_of_meta(panel.need))
-    d.glossary += ["provision", "inverse_care", "ci", "p", "sd", "sii"]
+    d.glossary += ["access_time" if meta.higher_is_worse else "provision", "inverse_care",
+                   "ci", "p", "sd", "sii"]
     d.methods.append(
         f"Inverse care law test: {meta.title} regressed on the {panel.need.title} across the "
         f"area's {NEIGHBOURHOOD[country][1]}, weighted by population, robust (HC3) errors, "
         "5% level. Decile averages are population-weighted with 95% intervals; the slope "
         "index of inequality follows OHID's phe_sii method.")
     return panel
+
+
+def provision_headline_phrase(panel: EquityPanel) -> str:
+    """The headline's clause on the inverse care test, worded by the provision measure's
+    polarity ("GP capacity within reach is higher where need is higher"; for a travel time,
+    "journeys to a GP are shorter where need is higher")."""
+    if panel.provision.polarity == "higher_is_worse":
+        what = panel.provision.title[:1].lower() + panel.provision.title[1:]
+        return {"pro_need": f"and journeys to a GP ({what}) are shorter where need is higher",
+                "inverse_care": f"and journeys to a GP ({what}) are longer where need is "
+                                "higher: the inverse care law",
+                "no_clear_relationship": f"and {what} shows no clear link with need",
+                }[panel.test.direction]
+    return {"pro_need": "and GP capacity within reach is higher where need is higher",
+            "inverse_care": "and GP capacity within reach is lower where need is higher: "
+                            "the inverse care law",
+            "no_clear_relationship": "and GP capacity within reach shows no clear link with "
+                                     "need"}[panel.test.direction]
+
+
+def _provision_words(meta: IndicatorMeta) -> dict[str, Any]:
+    """The words a provision measure is described in, by its polarity: GP capacity where
+    more is more, a journey where higher is worse (so that "more" never praises a longer
+    trip)."""
+    if meta.polarity == "higher_is_worse":
+        what = meta.title[:1].lower() + meta.title[1:]
+        return {"noun": "the journey", "slope": ("longer", "shorter"),
+                "gap": ("longer", "shorter"),
+                "pro": f"shorter journeys to a GP ({what}), not longer",
+                "inverse": f"longer journeys to a GP ({what})",
+                "law": "GP surgeries are hardest to reach where they are needed most",
+                "link": what}
+    return {"noun": "capacity", "slope": ("more", "fewer"), "gap": ("higher", "lower"),
+            "pro": "more GP capacity within reach, not less",
+            "inverse": "less GP capacity within reach",
+            "law": "care is least available where it is needed most",
+            "link": "GP capacity within reach"}
+
+
+def _fifths_sentence(panel: EquityPanel, name: str, country: str, places: int,
+                     w: dict[str, Any]) -> str:
+    """Observed population-weighted mean in the area's residents of the most deprived fifth
+    (national deciles 1–2) against the least deprived fifth (9–10); "" where either is
+    empty."""
+    frame = panel.frame.dropna(subset=["provision", "deprivation_decile"])
+    frame = frame[frame["population"] > 0]
+    decile = frame["deprivation_decile"].astype(int)
+    groups = {"most": frame[decile <= 2], "least": frame[decile >= 9]}
+    if any(g.empty for g in groups.values()):
+        return ""
+    mean = {k: float(np.average(g["provision"], weights=g["population"]))
+            for k, g in groups.items()}
+    unit = panel.provision.unit
+    gap = difference_in_words(mean["most"] - mean["least"], unit, places,
+                              here="in the most deprived fifth",
+                              there="than in the least deprived fifth", words=w["gap"])
+    return (f"Residents of {name}'s most deprived fifth of {NEIGHBOURHOOD[country][1]} "
+            f"(national deciles 1–2) have an average of "
+            f"{format_number(mean['most'], places)} {unit} against "
+            f"{format_number(mean['least'], places)} in the least deprived fifth (deciles "
+            f"9–10): {gap} (observed, population-weighted).")
 
 
 def _outcome_step(d: _Draft, ref: AreaRef, name: str, frame: pd.DataFrame,
@@ -382,7 +468,8 @@ def _outcome_step(d: _Draft, ref: AreaRef, name: str, frame: pd.DataFrame,
                                usable["population"].to_numpy(float),
                                usable["deprivation_decile"].to_numpy(int))
     sii, note, used = _outcome_sii(gradient)
-    title = "Illness and disability ratio" if outcome_id == "iod2025_cidr" else meta.title
+    title, named, glossary_key = OUTCOME_TITLE.get(outcome_id,
+                                                   (meta.title, meta.title.lower(), ""))
     if sii is None:
         d.key_numbers.append(KeyNumber(f"Health gap: {title.lower()}", NOT_AVAILABLE,
                                        f"The slope index of inequality {note}."))
@@ -411,13 +498,13 @@ def _outcome_step(d: _Draft, ref: AreaRef, name: str, frame: pd.DataFrame,
         d.meaning.append(
             f"Illness and disability are {'higher' if worse_end == 'most' else 'lower'} where "
             f"deprivation is higher. In the most deprived {NEIGHBOURHOOD[country][1]} of "
-            f"{name} (decile {int(first['decile'])}) the {meta.title.lower()} is "
+            f"{name} (decile {int(first['decile'])}) the {named} is "
             f"{format_number(first['provision_per_head'], 1)}, {ratio_words} "
             f"({format_number(last['provision_per_head'], 1)}), where {label} = 100. The "
             f"fitted gradient across all deciles (slope index of inequality) puts it "
             f"{fitted_words}.")
         d.methods.append(
-            f"Slope index of inequality of the {meta.title.lower()} (least minus most deprived "
+            f"Slope index of inequality of the {named} (least minus most deprived "
             f"end): {format_number(sii.sii, 1, signed=True)} (95% CI "
             f"{format_number(sii.sii_lower, 1, signed=True)} to "
             f"{format_number(sii.sii_upper, 1, signed=True)}); relative index "
@@ -433,7 +520,7 @@ def _outcome_step(d: _Draft, ref: AreaRef, name: str, frame: pd.DataFrame,
         "outcome", f"{title} by deprivation decile", gradient,
         y_title=f"Ratio ({label} = 100)", reference=100.0, reference_label=f"{label} = 100",
         fitted=fitted,
-        alt=(f"Dot chart of the {meta.title.lower()} in each national deprivation decile "
+        alt=(f"Dot chart of the {named} in each national deprivation decile "
              f"present, with 95% confidence intervals, a dashed line at the {label} value of "
              "100" + (" and a grey line showing the fitted slope index of inequality" if fitted
                       else "") + ". The table 'By national deprivation decile' has every "
@@ -442,8 +529,13 @@ def _outcome_step(d: _Draft, ref: AreaRef, name: str, frame: pd.DataFrame,
                  + ("; grey line: fitted gradient (slope index of inequality)" if fitted else "")
                  + f"; dashed: {label} = 100.")))
     d.sources.append(_source_of_meta(meta))
-    d.glossary += ["sii", "cidr"]
+    d.glossary += ["sii", glossary_key]
     return gradient
+
+
+def _outcome_title(country: str) -> str:
+    outcome_id = BRIEFING_OUTCOME.get(country, "")
+    return OUTCOME_TITLE.get(outcome_id, ("Health outcome", "", ""))[0]
 
 
 def _decile_table(d: _Draft, ref: AreaRef, profile: pd.DataFrame, panel: EquityPanel | None,
@@ -469,7 +561,7 @@ def _decile_table(d: _Draft, ref: AreaRef, profile: pd.DataFrame, panel: EquityP
         provision_places = panel.provision.decimals
     for source, header, decimals in (
             (panel.gradient if panel is not None else None, provision_header, provision_places),
-            (outcome, "Illness and disability ratio (95% CI)", 1)):
+            (outcome, f"{_outcome_title(country)} (95% CI)", 1)):
         if source is None:
             continue
         lookup = source.set_index("decile")

@@ -309,7 +309,10 @@ def scotland_indicators(raw_dir: Path, scotland, log: BuildLog) -> list[Indicato
         lambda: _table(pd.Series(wide.index), 100 * older / wide["All people"],
                        numerator=older, denominator=wide["All people"]),
     ))
-    return builds
+    # imported here: scotland_simd builds on this module's IndicatorBuild and _meta
+    from analysis.build.scotland_simd import simd_indicator_builds
+
+    return builds + simd_indicator_builds(raw_dir, scotland, log)
 
 
 def write_indicator(out_dir: Path, build: IndicatorBuild, log: BuildLog) -> None:

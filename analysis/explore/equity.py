@@ -35,9 +35,13 @@ from analysis.stats import (
 #: The need and provision indicators every headline uses (dashboard overview, briefings):
 #: IMD 2025 / SIMD 2020, and qualified GPs within reach (E2SFCA with each practice's
 #: headcount of fully qualified GPs as supply). Registered-list places are not a headline:
-#: a practice's list is the demand on it, not its capacity. Scotland has no provision yet.
+#: a practice's list is the demand on it, not its capacity. Scotland has no GP capacity
+#: measure in the open data, so its headline is access: the SIMD public-transport time to a
+#: GP (higher is worse). Public transport rather than drive time, because people without a
+#: car are concentrated in deprived areas and drive times hide their journeys.
 HEADLINE_NEED = {"england": "imd2025_score", "scotland": "simd2020_rank"}
-HEADLINE_PROVISION = {"england": "gp_access_gps_per_100k"}
+HEADLINE_PROVISION = {"england": "gp_access_gps_per_100k",
+                      "scotland": "simd2020_gp_public_transport_minutes"}
 MIN_DECILES_FOR_SII = 5
 SII_SEED = 20251123
 
@@ -54,6 +58,11 @@ class EquityPanel:
     sii_note: str
     concentration: ConcentrationIndexResult
     curve: ConcentrationCurve
+
+    @property
+    def higher_is_worse(self) -> bool:
+        """Whether more of the provision measure is worse access (e.g. travel minutes)."""
+        return self.provision.polarity == "higher_is_worse"
 
     @property
     def gradient(self) -> pd.DataFrame:
@@ -74,12 +83,27 @@ class EquityPanel:
                 f"{self.test.verdict}"
             ),
             "gradient": observed_gradient_sentence(self.gradient, unit, decimals),
-            "sii": (sii.describe(unit, decimals=decimals, what="provision")
+            "sii": (sii.describe(unit, decimals=decimals, what=self._what())
                     if sii is not None else self.sii_note),
             "rii": sii.rii_words() if sii is not None else self.sii_note,
             "sii_details": sii.details(unit) if sii is not None else self.sii_note,
-            "concentration": self.concentration.reading,
+            "concentration": self.concentration.reading + self._concentration_meaning(),
         }
+
+    def _what(self) -> str:
+        # "provision is 4 minutes higher" misreads a travel time; name the measure instead
+        title = self.provision.title
+        return (title[:1].lower() + title[1:]) if self.higher_is_worse else "provision"
+
+    def _concentration_meaning(self) -> str:
+        if not self.higher_is_worse:
+            return ""
+        ci = self.concentration
+        if ci.lower <= 0 <= ci.upper:
+            return ""
+        worse = "more" if ci.index < 0 else "less"
+        return (f" For this measure higher is worse, so access is worse among the {worse} "
+                "deprived.")
 
 
     def headline(self) -> dict[str, str]:
@@ -178,14 +202,14 @@ def equity_panel(country: str, area_code: str | None, need_id: str, provision_id
     """All inverse-care measures of ``provision_id`` against ``need_id`` in a study area.
 
     Small areas without a value of either indicator, or without population, are left out
-    (their number is ``len(frame) - test.n``). Provision must be oriented so that more is
-    more (polarity ``higher_is_better`` or ``neutral``); need is read with its polarity.
+    (their number is ``len(frame) - test.n``). Need is read with its polarity. Provision is
+    read with its polarity too: for a measure where higher is worse access (travel minutes
+    to a GP) the regression is fitted on the published values, so slopes, gradients and
+    gaps stay in the measure's own unit, and the verdict is turned round: a significant
+    *positive* slope (longer journeys where need is higher) is the inverse care pattern
+    (Tudor Hart 1971, read for access rather than supply).
     """
     need, provision = registry.meta(need_id), registry.meta(provision_id)
-    if provision.polarity == "higher_is_worse":
-        raise ValueError(
-            f"Provision indicator {provision_id!r} is 'higher is worse'; the inverse care test "
-            "needs provision where more is more (e.g. GPs per 100,000, not patients per GP)")
     frame = study_area_frame(country, area_code, [need_id, provision_id], registry)
     frame = frame.rename(columns={need_id: "need", provision_id: "provision"})
     usable = frame.dropna(subset=["need", "provision", "deprivation_decile"])
@@ -199,6 +223,9 @@ def equity_panel(country: str, area_code: str | None, need_id: str, provision_id
         usable["population"].to_numpy(float),
         deprivation_decile=usable["deprivation_decile"].to_numpy(int),
         need_polarity=polarity,
+        provision_polarity=("higher_is_worse" if provision.polarity == "higher_is_worse"
+                            else "higher_is_better"),
+        provision_name=provision.title,
     )
     sii, note = _sii_of_gradient(test.decile_gradient)
     oriented_need = usable["need"].to_numpy(float)

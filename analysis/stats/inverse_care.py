@@ -220,8 +220,23 @@ def format_p(p_value: float) -> str:
     return f"p = {p_value:.2f}"
 
 
-def _verdict(slope: float, p_value: float, alpha: float) -> tuple[Direction, str]:
+def _verdict(slope: float, p_value: float, alpha: float, *, higher_is_worse: bool = False,
+             measure: str = "Provision") -> tuple[Direction, str]:
     shown = format_p(p_value)
+    if higher_is_worse:
+        # a measure of worse access (travel minutes): a rise with need is the inverse care
+        # pattern, so the sign is read the other way round; the fit itself is unchanged
+        lower = measure[:1].lower() + measure[1:]
+        if p_value < alpha and slope > 0:
+            return "inverse_care", (
+                f"{measure} is longer where need is higher, so access is worse where it is "
+                f"needed most: an inverse care pattern ({shown}).")
+        if p_value < alpha and slope < 0:
+            return "pro_need", (
+                f"{measure} is shorter where need is higher, so access is better where it is "
+                f"needed most: a pro-need pattern ({shown}).")
+        return "no_clear_relationship", (
+            f"No clear relationship between {lower} and need ({shown}).")
     if p_value < alpha and slope < 0:
         return "inverse_care", f"Provision falls as need rises: an inverse care pattern ({shown})."
     if p_value < alpha and slope > 0:
@@ -250,6 +265,8 @@ def inverse_care_test(
     model: Model = "wls",
     confidence: float = 0.95,
     need_polarity: NeedPolarity = "higher_is_worse",
+    provision_polarity: NeedPolarity = "higher_is_better",
+    provision_name: str = "Provision",
 ) -> InverseCareResult:
     """Test the inverse care law: regress provision per head on need across areas.
 
@@ -280,7 +297,11 @@ def inverse_care_test(
     across areas) and :math:`(e^{\\beta_1 s} - 1)\\,\\bar y` for the GLMs (:math:`\\bar y` =
     overall provision per head). The verdict is "inverse care" when the slope is negative
     and its p-value below :math:`1 - \\mathrm{confidence}`, "pro-need" when positive and
-    significant, otherwise "no clear relationship". ``controls`` (e.g. rurality, share aged
+    significant, otherwise "no clear relationship". For a provision measure where higher is
+    worse access (``provision_polarity="higher_is_worse"``, e.g. travel minutes to a GP) the
+    fit is the same on the published values and the sign is read the other way round: a
+    significant *positive* slope (longer journeys where need is higher) is inverse care;
+    ``provision_name`` names the measure in the verdict. ``controls`` (e.g. rurality, share aged
     65+) enter linearly. The decile table uses ``deprivation_decile`` (1 = most deprived)
     or, if absent, deciles of need (see :func:`need_deciles`).
 
@@ -295,6 +316,9 @@ def inverse_care_test(
         raise ValueError(
             f"need_polarity is {need_polarity!r}: use 'higher_is_worse' or 'higher_is_better'"
         )
+    if provision_polarity not in ("higher_is_worse", "higher_is_better"):
+        raise ValueError(f"provision_polarity is {provision_polarity!r}: use 'higher_is_worse' "
+                         "or 'higher_is_better'")
     level = _confidence(confidence)
     outcome = finite_vector("provision", provision)
     raw_need = finite_vector("need", need)
@@ -372,7 +396,9 @@ def inverse_care_test(
             float(np.expm1(lower * need_sd) * overall),
             float(np.expm1(upper * need_sd) * overall),
         )
-    direction, verdict = _verdict(slope, p_value, 1.0 - level)
+    direction, verdict = _verdict(slope, p_value, 1.0 - level,
+                                  higher_is_worse=provision_polarity == "higher_is_worse",
+                                  measure=provision_name)
 
     if deprivation_decile is None:
         groups, source = need_deciles(need_values), "need"

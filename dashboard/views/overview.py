@@ -85,8 +85,10 @@ elif provision_id:
     direction = {"inverse_care": "Inverse care", "pro_need": "Follows need",
                  "no_clear_relationship": "No clear pattern"}[panel.test.direction]
     c4.metric("Inverse care law test", direction,
-              help="Provision per head regressed on need (IMD 2025 score) across the area's "
-                   "small areas, weighted by population, with robust (HC3) errors.")
+              help=f"{meta.title} regressed on need ({DEFAULT_NEED[area.country]}) across "
+                   "the area's small areas, weighted by population, with robust (HC3) errors"
+                   + ("; higher is worse here, so a rise with need is inverse care."
+                      if panel.higher_is_worse else "."))
     low, high = panel.test.slope_per_sd_ci
     st.info(
         f"**Verdict:** {panel.test.verdict} For each standard deviation of higher need, "

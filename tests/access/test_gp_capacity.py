@@ -95,7 +95,8 @@ def test_every_headline_uses_qualified_gps():
     from analysis.cli.access import ACCESS_INDICATORS
     from dashboard.state import DEFAULT_PROVISION
 
-    assert HEADLINE_PROVISION == {"england": GPS}
+    assert HEADLINE_PROVISION == {"england": GPS,
+                                  "scotland": "simd2020_gp_public_transport_minutes"}
     assert BRIEFING_PROVISION == DEFAULT_PROVISION == HEADLINE_PROVISION
     assert ACCESS_INDICATORS["gp"][0] == GPS and LIST_PLACES in ACCESS_INDICATORS["gp"]
 

@@ -121,22 +121,22 @@ def test_key_numbers_match_analysis(rendered, code, fmt):
     assert f"{summary.population:,}" in text
     assert f"{summary.pct_most_deprived_quintile:.1f}%" in text
     assert f"{summary.national_pct_most_deprived_quintile:.1f}%" in text
-    if summary.country == "england":
-        registry = default_registry()
-        panel = equity_panel("england", code, BRIEFING_NEED["england"],
-                             BRIEFING_PROVISION["england"], registry)
-        assert VERDICT_LABEL[panel.test.direction] in text
-        assert panel.test.verdict in text  # the dashboard's verdict sentence, with its p
-        low, high = panel.test.slope_per_sd_ci
-        assert interval_in_words(low, high, None, 1) in text  # magnitudes, direction in words
-        local = area_value("england", code, BRIEFING_PROVISION["england"], registry)
-        national = area_value("england", None, BRIEFING_PROVISION["england"], registry)
-        decimals = registry.meta(BRIEFING_PROVISION["england"]).decimals
-        assert format_number(local, decimals) in text
-        assert format_number(national, decimals) in text
-    else:
-        assert "Cannot be tested" in text
-        assert "no small-area measure of service provision for Scotland" in text
+    # both countries now have a headline provision measure (Scotland: travel time to a GP)
+    country = summary.country
+    registry = default_registry()
+    panel = equity_panel(country, code, BRIEFING_NEED[country], BRIEFING_PROVISION[country],
+                         registry)
+    assert VERDICT_LABEL[panel.test.direction] in text
+    assert panel.test.verdict in text  # the dashboard's verdict sentence, with its p
+    low, high = panel.test.slope_per_sd_ci
+    words = ("longer", "shorter") if panel.higher_is_worse else ("higher", "lower")
+    assert interval_in_words(low, high, None, 1, words=words) in text  # direction in words
+    local = area_value(country, code, BRIEFING_PROVISION[country], registry)
+    national = area_value(country, None, BRIEFING_PROVISION[country], registry)
+    decimals = registry.meta(BRIEFING_PROVISION[country]).decimals
+    assert format_number(local, decimals) in text
+    assert format_number(national, decimals) in text
+    assert "Cannot be tested" not in text
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "html", "docx"])
@@ -158,7 +158,9 @@ def test_facts_are_the_analysis_numbers(built):
     assert gm.facts["provision_sii"] == pytest.approx(panel.sii.sii)
     low, high = gm.facts["outcome_sii_lower"], gm.facts["outcome_sii_upper"]
     assert low < gm.facts["outcome_sii"] < high
-    assert built["S12000005"].facts["verdict"] is None
+    clacks = built["S12000005"].facts
+    assert clacks["verdict_direction"] == "pro_need"  # shorter journeys where need is higher
+    assert clacks["provision_higher_is_worse"] is True
 
 
 def test_profile_chart_agrees_with_core20(built):
@@ -263,10 +265,11 @@ def test_unknown_area_lists_closest_matches():
 
 def test_missing_data_is_said_in_words(built):
     scotland = built["S12000005"]
-    assert any("no small-area measure of service provision" in m for m in scotland.missing)
-    assert any("health outcome" in m for m in scotland.missing)
+    # Scotland has no GP payments data: that gap is still said in words
+    assert any("English practices only" in m for m in scotland.missing)
+    assert not any("no small-area measure of service provision" in m for m in scotland.missing)
     values = {k.label: k.value for k in scotland.key_numbers}
-    assert values["GP capacity per head"] == "not available"
+    assert "GP capacity per head" not in values
 
 
 def test_tiny_area_explains_what_cannot_be_computed():

@@ -36,10 +36,15 @@ def test_overview(area):
     assert at.title[0].value == AREAS[area]
     labels = [m.label for m in at.metric]
     assert "Population" in labels
-    if area.startswith("E"):
-        verdict = next(m for m in at.metric if m.label == "Inverse care law test")
-        assert verdict.value in {"Inverse care", "Follows need", "No clear pattern"}
-        assert "Verdict:" in at.info[0].value and "95% CI" in at.info[0].value
+    # Scotland's headline pair is SIMD rank × public-transport minutes to a GP
+    verdict = next(m for m in at.metric if m.label == "Inverse care law test")
+    assert verdict.value in {"Inverse care", "Follows need", "No clear pattern"}
+    assert "Verdict:" in at.info[0].value and "95% CI" in at.info[0].value
+    if area == "S12000005":
+        assert verdict.value == "Follows need"  # shorter journeys where need is higher
+        assert "shorter where need is higher" in at.info[0].value
+        gp = next(m for m in at.metric if m.label == "Public-transport time to a GP")
+        assert gp.value == "9.6"
 
 
 @pytest.mark.parametrize("area", list(AREAS))
@@ -94,9 +99,16 @@ def test_inverse_care_page(area):
     assert "control limits" in text  # funnel plot reading
 
 
-def test_inverse_care_page_scotland_explains_missing_provision():
+def test_inverse_care_page_scotland_tests_travel_time_to_a_gp():
     at = open_page("inverse_care", "S12000005")
-    assert "no small-area provision indicator" in at.warning[0].value
+    assert not [w.value for w in at.warning if "no small-area provision" in w.value]
+    assert at.query_params.get("prov", "simd2020_gp_public_transport_minutes") == (
+        "simd2020_gp_public_transport_minutes")
+    verdict = at.info[0].value
+    assert "Public-transport time to a GP surgery is shorter where need is higher" in verdict
+    assert "pro-need pattern (p = 0.026)" in verdict
+    assert "higher is worse" in texts(at) or "longer times" in " ".join(
+        m.help or "" for m in at.metric)
 
 
 @pytest.mark.parametrize("area", ["E54000057", "E08000010"])
