@@ -27,20 +27,28 @@ from analysis.explore import (  # noqa: E402
     deprivation_layer,
     study_area_frame,  # noqa: E402
 )
+from analysis.explore.map_context import boundary_context  # noqa: E402
 from dashboard.components import CompactDeck, polygon_layer  # noqa: E402
+from dashboard.services import context_layers  # noqa: E402
 
 GM = "E54000057"
 
 
-def payload_bytes(layer) -> int:
-    """Bytes of the deck.gl JSON spec Streamlit sends for one map layer."""
-    return len(CompactDeck(layers=[polygon_layer(layer)], map_style=None).to_json().encode())
+def payload_bytes(layer, context=None) -> int:
+    """Bytes of the deck.gl JSON spec Streamlit sends for one map layer (with its context
+    outlines and names when given)."""
+    layers = [polygon_layer(layer)]
+    if context is not None:
+        outlines, labels = context_layers(context)
+        layers += [*outlines, *labels]
+    return len(CompactDeck(layers=layers, map_style=None).to_json().encode())
 
 
 def map_payloads() -> None:
     registry = IndicatorRegistry()
-    print("Map payload (deck.gl JSON sent to the browser):")
-    for label, area in (("England, all 33,755 LSOAs", None), ("Greater Manchester ICB", GM)):
+    print("Map payload (deck.gl JSON sent to the browser), without → with context:")
+    for label, area in (("England, all 33,755 LSOAs", None), ("Greater Manchester ICB", GM),
+                        ("Wigan", "E08000010")):
         shapes = select_study_area("england", area)
         frame = study_area_frame("england", area, ["imd2025_score",
                                                    "gp_access_list_places_per_1000"], registry)
@@ -53,8 +61,10 @@ def map_payloads() -> None:
                 shapes, frame["imd2025_score"], frame["gp_access_list_places_per_1000"],
                 frame["population"], need_title="IMD", provision_title="GP places"),
         }
+        context = boundary_context("england", area, tuple(shapes.total_bounds))
         for name, layer in layers.items():
-            print(f"  {label:<28} {name:<34} {payload_bytes(layer) / 1e6:6.2f} MB")
+            print(f"  {label:<28} {name:<34} {payload_bytes(layer) / 1e6:6.3f} → "
+                  f"{payload_bytes(layer, context) / 1e6:6.3f} MB")
 
 
 def rerun_times(repeats: int = 5) -> None:

@@ -9,6 +9,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import streamlit as st
@@ -42,12 +43,13 @@ def audit_map(result) -> None:
     if areas.empty:
         st.info("No small area has an expected count to compare with.")
         return
-    shapes = study_area_shapes(result.study.country,
-                               None if result.study.level == "country" else result.study.code)
+    study = SimpleNamespace(country=result.study.country,
+                            code=None if result.study.level == "country" else result.study.code)
+    shapes = study_area_shapes(study.country, study.code)
     layer = funnel_layer(shapes, areas, title="Records against expected")
     tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{html.escape('Records')}: {{v}}<br/>Expected: {{e}}"
                if layer.detailed else f"<b>{layer.code_field}</b><br/>Records: {{v}}")
-    deck_map([polygon_layer(layer)], layer.bounds, tooltip, key="audit_map")
+    deck_map([polygon_layer(layer)], layer.bounds, tooltip, key="audit_map", area=study)
     st.markdown(legend_html(layer.title, layer.legend), unsafe_allow_html=True)
     st.caption(layer.alt_text + " Expected counts apply the study area's own age-specific "
                "rates to each small area's population.")

@@ -9,14 +9,17 @@ its CSVW metadata sidecar; person counts are suppressed in every format.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
 import textwrap
+import weakref
 
 import altair as alt
 import pandas as pd
 import pydeck as pdk
+import pydeck.bindings.deck as pydeck_deck
 import streamlit as st
 
 from analysis.data import ATTRIBUTION, OGL_URL
@@ -36,6 +39,11 @@ from analysis.exports import (
     to_xlsx_bytes,
 )
 
+# pydeck asks twice per Deck whether its Jupyter widget can be imported, a failing import
+# that searches sys.path every time (4% of the server's time under load); the answer cannot
+# change while the process runs.
+pydeck_deck.has_jupyter_extra = functools.cache(pydeck_deck.has_jupyter_extra)
+
 MAP_HEIGHT = 560
 # An empty MapLibre style given inline. Without a style Streamlit asks Carto's servers for a
 # basemap; offline (or behind a strict firewall) that request stalls the map for seconds,
@@ -44,8 +52,42 @@ BLANK_MAP_STYLE = ('data:application/json,{"version":8,"sources":{},"layers":[{"
                    '"type":"background","paint":{"background-color":"white"}}]}')
 
 
+# Encoded polygon records. Turning a layer's records into JSON (pandas → dicts → text) was
+# a quarter of the server's time under load (docs/scaling.md), and a map layer shared
+# across sessions (a cache_resource in dashboard/state.py) would be encoded again on every
+# rerun. So each records table is encoded once: _RECORDS_JSON keeps the text by the table's
+# id while the table lives (a weakref finalizer drops it), and _LAYER_JSON keeps it for each
+# pydeck layer whose data is a placeholder, for CompactDeck.to_json to splice back in.
+_RECORDS_PREFIX = "@@fairshare-records-"
+_RECORDS_JSON: dict[int, str] = {}
+_LAYER_JSON: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _plain_records(records: pd.DataFrame) -> list[dict]:
+    """``records.to_dict(orient="records")`` with Python scalars, built column by column
+    (several times faster on Arrow string columns, which pandas boxes value by value)."""
+    columns = [str(c) for c in records.columns]
+    values = [records[c].tolist() for c in records.columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def encoded_records(records: pd.DataFrame) -> str:
+    """The JSON text of a layer's records, encoded once per records table (by identity:
+    map layers are not changed after they are built)."""
+    from pydeck.bindings.json_tools import default_serialize
+
+    key = id(records)
+    text = _RECORDS_JSON.get(key)
+    if text is None:
+        text = json.dumps(_plain_records(records), default=default_serialize,
+                          separators=(",", ":"))
+        _RECORDS_JSON[key] = text
+        weakref.finalize(records, _RECORDS_JSON.pop, key, None)
+    return text
+
+
 class CompactDeck(pdk.Deck):
-    """A pydeck Deck whose JSON has no indentation.
+    """A pydeck Deck whose JSON has no indentation, with pre-encoded polygon records.
 
     pydeck serialises with ``indent=2``, which nearly triples the payload of a map with
     thousands of polygons (England's LSOAs: 25 MB → 9 MB before any other saving).
@@ -54,8 +96,13 @@ class CompactDeck(pdk.Deck):
     def to_json(self) -> str:
         from pydeck.bindings.json_tools import default_serialize
 
-        return json.dumps(self, sort_keys=True, default=default_serialize,
+        text = json.dumps(self, sort_keys=True, default=default_serialize,
                           separators=(",", ":"))
+        for layer in self.layers:
+            records = _LAYER_JSON.get(layer)
+            if records is not None:
+                text = text.replace(json.dumps(layer.data), records, 1)
+        return text
 
 
 def slug(text: str) -> str:
@@ -116,11 +163,14 @@ def bivariate_legend_html() -> str:
 
 
 def polygon_layer(layer: MapLayer, layer_id: str = "areas") -> pdk.Layer:
-    """deck.gl polygons of a map layer, coloured from the legend by class index."""
-    return pdk.Layer(
+    """deck.gl polygons of a map layer, coloured from the legend by class index (drawn with
+    :class:`CompactDeck`, which puts in the records encoded once by :func:`encoded_records`)."""
+    records = encoded_records(layer.records)
+    placeholder = f"{_RECORDS_PREFIX}{id(layer.records)}"
+    deck_layer = pdk.Layer(
         "PolygonLayer",
         id=layer_id,
-        data=layer.records,
+        data=placeholder,
         get_polygon="g",
         get_fill_color=fill_expression(layer.legend.colours),
         # no outlines: deck.gl builds them on the CPU (3-4 s for an ICB's 1,700 LSOAs in a
@@ -130,21 +180,19 @@ def polygon_layer(layer: MapLayer, layer_id: str = "areas") -> pdk.Layer:
         auto_highlight=True,
         **deck_coordinates(layer.origin, layer.precision),
     )
+    _LAYER_JSON[deck_layer] = records
+    return deck_layer
 
 
 def deck_map(layers: list[pdk.Layer], bounds: tuple[float, float, float, float],
-             tooltip_html: str, *, key: str, selectable: bool = False):
-    """Draw a deck.gl map fitted to ``bounds``; returns the selection event if selectable."""
-    minx, miny, maxx, maxy = bounds
-    view = pdk.data_utils.compute_view([[minx, miny], [maxx, maxy]])
-    deck = CompactDeck(layers=layers, initial_view_state=view, map_style=BLANK_MAP_STYLE,
-                    tooltip={"html": tooltip_html,
-                             "style": {"backgroundColor": "#1a1a1a", "color": "white"}})
-    if selectable:
-        return st.pydeck_chart(deck, height=MAP_HEIGHT, key=key, on_select="rerun",
-                               selection_mode="single-object")
-    st.pydeck_chart(deck, height=MAP_HEIGHT, key=key)
-    return None
+             tooltip_html: str, *, key: str, selectable: bool = False, area=None):
+    """Draw a deck.gl map fitted to ``bounds`` with its context (outlines and names around
+    ``area``, default the study area; scale bar); returns the selection event if
+    selectable. One drawing for every page: :func:`dashboard.services.context_deck_map`."""
+    from dashboard.services import context_deck_map  # services imports this module
+
+    return context_deck_map(layers, bounds, tooltip_html, key=key, selectable=selectable,
+                            area=area if area is not None else st.session_state["study_area"])
 
 
 def selected_code(event, layer: MapLayer, layer_id: str = "areas") -> str | None:

@@ -1,7 +1,8 @@
 """Services in the dashboard: the *Add data* tab for a site list (upload, describe, see
 where every site was placed, use it for the session), the session's services and their
 access indicators, and a map layer for every service (the shipped hospitals and this
-session's uploads).
+session's uploads); and the context every map draws around its data (local-authority and ward
+outlines and names, the fitted view, a scale bar, an optional basemap: ``context_deck_map``).
 
 A service uploaded here is kept for this session only: it and its access indicators live in
 ``st.session_state``, never in a cross-session cache, and are gone after a reload. A
@@ -13,14 +14,30 @@ pages like any upload.
 
 from __future__ import annotations
 
+import html
+import json
 import os
+from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from analysis.data import OGL, POSTCODE_ATTRIBUTION, resolve_area
+from analysis.data import OGL, POSTCODE_ATTRIBUTION, DataFileError, resolve_area
 from analysis.explore import service_points
+from analysis.explore.map_context import (
+    INSIDE,
+    LABEL_SIZE,
+    NEIGHBOUR,
+    WARD,
+    Basemap,
+    MapContext,
+    basemap_setting,
+    boundary_context,
+    context_caption,
+    fitted_view,
+)
 from analysis.ingest import (
     ServiceError,
     ServiceRegistry,
@@ -28,7 +45,13 @@ from analysis.ingest import (
     read_service_upload,
 )
 from analysis.ingest.services import MAX_UPLOAD_BYTES
-from dashboard.components import plain
+from dashboard.components import (
+    BLANK_MAP_STYLE,
+    MAP_HEIGHT,
+    CompactDeck,
+    deck_coordinates,
+    plain,
+)
 from dashboard.state import session_uploads, shared_registry
 
 SAVE_SWITCH = "FAIRSHARE_ALLOW_REGISTRY_WRITES"
@@ -280,3 +303,104 @@ def service_map_layers(bounds: tuple[float, float, float, float],
         if layers:
             st.caption(plain("Sites placed with the postcode index. " + POSTCODE_ATTRIBUTION))
     return layers
+
+
+# ---- context on every map -------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+# where Streamlit itself reads config.toml: the working directory's .streamlit, then the app's
+CONFIG_FILES = (Path.cwd() / ".streamlit" / "config.toml", ROOT / ".streamlit" / "config.toml")
+LINE_COLOUR = f"k=={INSIDE}?[35,35,35,235]:k=={NEIGHBOUR}?[130,130,130,200]:[60,60,60,190]"
+LINE_WIDTH = f"k=={INSIDE}?2:k=={NEIGHBOUR}?1.2:1"
+TEXT_SIZE = (f"k=={INSIDE}?{LABEL_SIZE[INSIDE]}:k=={NEIGHBOUR}?{LABEL_SIZE[NEIGHBOUR]}:"
+             f"{LABEL_SIZE[WARD]}")
+TEXT_COLOUR = f"k=={INSIDE}?[15,15,15]:k=={NEIGHBOUR}?[95,95,95]:[55,55,55]"
+
+
+def basemap() -> Basemap | None:
+    """The deployment's basemap (``FAIRSHARE_BASEMAP_URL`` or ``[fairshare] basemap_url`` in
+    ``.streamlit/config.toml``), ``None`` when unset; a malformed setting is reported once on
+    the page and ignored, so a map still draws."""
+    try:
+        return basemap_setting(config_files=CONFIG_FILES)
+    except ValueError as exc:
+        st.warning(plain(f"No basemap: {exc}"))
+        return None
+
+
+def map_style(tiles: Basemap | None) -> str:
+    """The MapLibre style: blank white offline; with a basemap, one raster source of its
+    tiles (percent-encoded, since a data URL ends at the first ``#``)."""
+    if tiles is None:
+        return BLANK_MAP_STYLE
+    style = {"version": 8,
+             "sources": {"basemap": {"type": "raster", "tiles": [tiles.url], "tileSize": 256,
+                                     "attribution": tiles.attribution}},
+             "layers": [{"id": "basemap", "type": "raster", "source": "basemap"}]}
+    return "data:application/json," + quote(json.dumps(style, separators=(",", ":")))
+
+
+def context_layers(context: MapContext) -> tuple[tuple[pdk.Layer], tuple[pdk.Layer]]:
+    """The outline paths (drawn over the polygons) and the labels (drawn over everything;
+    names collide politely: deck.gl's collision filter keeps the larger areas' names)."""
+    outlines = pdk.Layer(
+        "PathLayer", id="context-outlines", data=context.outlines, get_path="g",
+        get_color=LINE_COLOUR, get_width=LINE_WIDTH, width_units="'pixels'",
+        pickable=False, **deck_coordinates(context.origin, context.precision))
+    labels = pdk.Layer(
+        "TextLayer", id="context-labels", data=context.labels, get_position=["lon", "lat"],
+        get_text="t", get_size=TEXT_SIZE, size_units="'pixels'", get_color=TEXT_COLOUR,
+        character_set="'auto'", font_family="'Source Sans Pro, Helvetica, Arial, sans-serif'",
+        font_weight=600, font_settings={"sdf": True}, outline_width=3,
+        outline_color=[255, 255, 255, 235], pickable=False,
+        extensions=[{"@@type": "CollisionFilterExtension"}], get_collision_priority="p",
+        collision_test_props={"sizeScale": 1.4})
+    return (outlines,), (labels,)
+
+
+def scale_bar_html(context: MapContext) -> str:
+    """The scale bar under a map: a bar of the right pixel length and its label."""
+    bar = context.scale
+    label = html.escape(bar.label)
+    return (f'<div class="fs-scale" role="img" aria-label="Scale bar: {label} at the '
+            'initial zoom" style="font-size:0.8rem;margin:2px 0 6px 0">'
+            f'<span style="display:inline-block;width:{bar.pixels}px;height:6px;'
+            'border:2px solid #1a1a1a;border-top:none;margin-right:6px"></span>'
+            f"{label} (at the initial zoom)</div>")
+
+
+def context_deck_map(layers: list[pdk.Layer], bounds: tuple[float, float, float, float],
+                     tooltip_html: str, *, key: str, area, selectable: bool = False,
+                     overlays: list[pdk.Layer] | tuple[pdk.Layer, ...] = ()):
+    """Draw a map of ``layers`` (polygons first) with its context: outlines and names of the
+    local authorities (and, inside one, wards) around ``area`` (anything with ``country``
+    and ``code``), ``overlays`` (points) above the outlines and the names on top; the view
+    fitted to ``bounds``; a scale bar and a caption under it. Returns the selection event
+    when ``selectable``. No URL is requested unless a basemap is configured."""
+    try:
+        context = boundary_context(area.country, area.code, bounds)
+    except (DataFileError, ValueError) as exc:
+        # the map itself still draws, fitted to its data, with the reason in words
+        context = None
+        st.caption(plain(f"No outlines or names on this map: {exc}"))
+    view = context.view if context is not None else fitted_view(bounds)
+    outlines, labels = context_layers(context) if context is not None else ((), ())
+    tiles = basemap()
+    deck = CompactDeck(layers=[*layers, *outlines, *overlays, *labels],
+                       initial_view_state=pdk.ViewState(**view.as_dict()),
+                       map_style=map_style(tiles),
+                       tooltip={"html": tooltip_html,
+                                "style": {"backgroundColor": "#1a1a1a", "color": "white"}})
+    if selectable:
+        event = st.pydeck_chart(deck, height=MAP_HEIGHT, key=key, on_select="rerun",
+                                selection_mode="single-object")
+    else:
+        event = None
+        st.pydeck_chart(deck, height=MAP_HEIGHT, key=key)
+    if context is not None:
+        st.markdown(scale_bar_html(context), unsafe_allow_html=True)
+        caption = context_caption(context) + "".join(f" {n}" for n in context.notes)
+        if tiles is not None and tiles.attribution:
+            caption += f" Basemap: {tiles.attribution}"
+        st.caption(plain(caption))
+    return event

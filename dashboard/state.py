@@ -70,7 +70,10 @@ def summary_of(area_code: str | None, country: str) -> AreaSummary:
     return study_area_summary(area_code, country=country, registry=shared_registry())
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+# Map layers are cache_resource, not cache_data: every session gets the same read-only
+# object (no pickled copy per rerun), so dashboard.components encodes its polygons to JSON
+# once per process instead of on every rerun.
+@st.cache_resource(show_spinner=False, max_entries=32)
 def deprivation_map(country: str, area_code: str | None) -> MapLayer:
     return deprivation_layer(country, area_code, shared_registry())
 
@@ -235,6 +238,77 @@ def study_area_shapes(country: str, area_code: str | None):
     return geography.select_study_area(country, area_code)
 
 
+def _frame_for(country: str, area_code: str | None, indicator_ids: tuple[str, ...],
+               registry: IndicatorRegistry) -> pd.DataFrame:
+    # no session state inside a cross-session cache: the registry says which frame to use
+    if registry is shared_registry():
+        return _shared_area_frame(country, area_code, indicator_ids)
+    return study_area_frame(country, area_code, list(indicator_ids), registry)
+
+
+def _choropleth(country: str, area_code: str | None, indicator_id: str, scheme: str,
+                classes: int, registry: IndicatorRegistry) -> MapLayer:
+    from analysis.explore import choropleth_layer, person_counts
+    from dashboard.errors import safe_decimals
+
+    meta = registry.meta(indicator_id)
+    frame = _frame_for(country, area_code, (indicator_id,), registry)
+    return choropleth_layer(
+        study_area_shapes(country, area_code), frame[indicator_id], title=meta.title,
+        unit=meta.unit, higher_is_worse=meta.polarity != "higher_is_better", scheme=scheme,
+        classes=classes, decimals=safe_decimals(meta.decimals),
+        person_counts=person_counts(indicator_id, registry),
+        extra={"d": frame["deprivation_decile"].astype("string").fillna("no data")})
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _shared_choropleth(country: str, area_code: str | None, indicator_id: str, scheme: str,
+                       classes: int) -> MapLayer:
+    return _choropleth(country, area_code, indicator_id, scheme, classes, shared_registry())
+
+
+def choropleth_of(country: str, area_code: str | None, indicator_id: str, scheme: str,
+                  classes: int) -> MapLayer:
+    """The map page's choropleth of one indicator (tooltips: value, deprivation decile),
+    shared by every session for shipped indicators: one per area × indicator × scheme ×
+    classes, its polygons encoded once."""
+    if _uses_uploads(indicator_id):
+        return _choropleth(country, area_code, indicator_id, scheme, classes,
+                           session_registry())
+    return _shared_choropleth(country, area_code, indicator_id, scheme, classes)
+
+
+def _bivariate(country: str, area_code: str | None, need_id: str, provision_id: str,
+               registry: IndicatorRegistry) -> MapLayer:
+    from analysis.explore import bivariate_layer
+    from dashboard.errors import safe_decimals
+
+    need, provision = registry.meta(need_id), registry.meta(provision_id)
+    frame = _frame_for(country, area_code, (need_id, provision_id), registry)
+    return bivariate_layer(
+        study_area_shapes(country, area_code), frame[need_id], frame[provision_id],
+        frame["population"], need_title=need.title, provision_title=provision.title,
+        need_higher_is_worse=need.polarity != "higher_is_better",
+        provision_higher_is_better=provision.polarity != "higher_is_worse",
+        need_decimals=safe_decimals(need.decimals),
+        provision_decimals=safe_decimals(provision.decimals))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _shared_bivariate(country: str, area_code: str | None, need_id: str, provision_id: str
+                      ) -> MapLayer:
+    return _bivariate(country, area_code, need_id, provision_id, shared_registry())
+
+
+def bivariate_of(country: str, area_code: str | None, need_id: str, provision_id: str
+                 ) -> MapLayer:
+    """The map page's need × provision layer, shared by every session for shipped
+    indicators (one per area × need × provision)."""
+    if _uses_uploads(need_id, provision_id):
+        return _bivariate(country, area_code, need_id, provision_id, session_registry())
+    return _shared_bivariate(country, area_code, need_id, provision_id)
+
+
 @st.cache_data(show_spinner="Testing for the inverse care law…", max_entries=32)
 def _shared_panel(country: str, area_code: str | None, need_id: str, provision_id: str
                   ) -> EquityPanel:
@@ -289,13 +363,19 @@ def url_select(label: str, options: list, key: str, default, *, format_func=str,
     return value
 
 
+@st.cache_data(show_spinner=False, max_entries=4096)
+def _resolved(code: str) -> geography.AreaRef:
+    # every rerun of every page resolves the study area's code (a search through each level)
+    return geography.resolve_area(code)
+
+
 def _initial_area() -> geography.AreaRef:
     code = st.session_state.get("keep_area") or st.query_params.get("area") or DEFAULT_AREA
     try:
-        return geography.resolve_area(code)
-    except geography.UnknownAreaError as exc:
+        return _resolved(code)
+    except geography.UnknownAreaError as exc:  # not cached: st.cache_data keeps no errors
         st.warning(str(exc))
-        return geography.resolve_area(DEFAULT_AREA)
+        return _resolved(DEFAULT_AREA)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -442,6 +522,38 @@ def clusters_of(country: str, area_code: str | None, need_id: str, provision_id:
     if _uses_uploads(need_id, provision_id):
         return _clusters(country, area_code, need_id, provision_id, session_registry())
     return _shared_clusters(country, area_code, need_id, provision_id)
+
+
+def _cluster_layer(country: str, area_code: str | None, clusters: pd.DataFrame) -> MapLayer:
+    from analysis.explore import build_layer, cluster_legend
+    from analysis.stats import CLUSTER_LABELS
+
+    shapes = study_area_shapes(country, area_code).loc[clusters.index]
+    labels = clusters["cluster"].astype(str)
+    attributes = pd.DataFrame({
+        "c": shapes.index.astype(str), "n": shapes.iloc[:, 1].astype(str), "l": labels,
+        "k": labels.map({label: i for i, label in enumerate(CLUSTER_LABELS)}).fillna(-1)
+        .astype(int)}, index=shapes.index)
+    return build_layer(shapes, attributes, legend=cluster_legend(CLUSTER_LABELS,
+                                                                 labels.value_counts()),
+                       title="Cluster", alt_text="Map of cluster types", detail_columns=("n",))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _shared_cluster_layer(country: str, area_code: str | None, need_id: str,
+                          provision_id: str) -> MapLayer:
+    return _cluster_layer(country, area_code,
+                          _shared_clusters(country, area_code, need_id, provision_id))
+
+
+def cluster_map_of(country: str, area_code: str | None, need_id: str, provision_id: str
+                   ) -> MapLayer:
+    """The LISA cluster map of the inverse-care page (legend counts per cluster type),
+    shared by every session for shipped indicators, its polygons encoded once."""
+    if _uses_uploads(need_id, provision_id):
+        return _cluster_layer(country, area_code,
+                              clusters_of(country, area_code, need_id, provision_id))
+    return _shared_cluster_layer(country, area_code, need_id, provision_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -18,6 +18,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     submod_attrs={
         "pipeline": ["MANIFEST_VERSION", "build"],
         "populations": ["build_populations", "write_populations"],
+        "outlines": ["build_outlines", "dissolve_outlines", "write_outlines"],
         "postcodes": ["build_postcode_index", "write_postcode_index"],
         "raw": ["BuildLog", "RawDataError"],
         "workforce": ["HeadcountSupply", "build_gp_workforce", "gp_workforce_table",

@@ -17,6 +17,7 @@ from typing import Any
 from analysis.build.geography import build_england_pack, build_lsoa_lookup, build_scotland_pack
 from analysis.build.hospitals import build_hospitals, write_hospitals
 from analysis.build.indicators import england_indicators, scotland_indicators, write_indicator
+from analysis.build.outlines import write_outlines
 from analysis.build.populations import build_populations, write_populations
 from analysis.build.postcodes import build_postcode_index, write_postcode_index
 from analysis.build.provision import access_indicators
@@ -30,6 +31,7 @@ from analysis.build.services import (
     build_practice_imd,
     build_stroke_units,
 )
+from analysis.build.weighted_populations import build_weighted_populations
 from analysis.build.workforce import build_gp_workforce
 from analysis.data import SOURCES, file_checksums
 
@@ -56,6 +58,7 @@ def build(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
     builds += access_indicators(raw_dir, england, lookup, practices, units, log,
                                 workforce=workforce)
     payments = build_gp_payments(raw_dir, log)
+    weighted = build_weighted_populations(raw_dir, england, log, payments=payments)
     practice_imd = build_practice_imd(raw_dir, log)
 
     (out_dir / "geography").mkdir(parents=True, exist_ok=True)
@@ -82,12 +85,14 @@ def build(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
         "services/gp_workforce.parquet": workforce,
         "services/gp_payments.parquet": payments,
         "services/gp_practice_imd.parquet": practice_imd,
+        "services/nhse_weighted_populations.parquet": weighted,
     }
     for name, frame in tables.items():
         frame.to_parquet(out_dir / name, index=False, compression="zstd")
         log.files[name] = {"rows": int(len(frame))}
     log.files.update(write_populations(populations, out_dir))
     log.files["geography/postcodes.parquet"] = write_postcode_index(postcodes, out_dir)
+    log.files.update(write_outlines({"england": england, "scotland": scotland}, out_dir))
     # the shipped hospital layer goes through the same reader as an analyst's site list
     hospitals = build_hospitals(raw_dir, log)
     log.files.update(write_hospitals(hospitals, out_dir))

@@ -51,6 +51,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "suppress_small_counts",
         ],
         "profiles": ["profile_table"],
+        "spine": ["NOT_COMPARED", "SIGNIFICANCE_STYLE", "parent_area", "significance",
+                  "spine_chart", "spine_display", "spine_download", "spine_table"],
+        "map_context": ["Basemap", "MapContext", "ScaleBar", "View", "basemap_setting",
+                        "boundary_context", "context_caption", "fitted_view",
+                        "metres_per_pixel", "scale_bar", "view_extent"],
         "summary": ["AreaSummary", "study_area_summary"],
     },
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 
 import pandas as pd
 
@@ -18,6 +19,23 @@ from analysis.data import (
 from analysis.explore.summary import DEPRIVATION_DECILE
 
 SMALL_AREA_GEOGRAPHY = {"england": "lsoa21", "scotland": "dz11"}
+
+# Level aggregates memoised by the identity of an indicator's value table, which the
+# registry caches per file and never changes in place: an area's headline value aggregated
+# every area of its level on every rerun. An entry lives as long as its table (a weakref
+# finalizer drops it); a replaced upload is a new table.
+_LEVELS: dict[tuple[int, str, str, str], pd.DataFrame] = {}
+
+
+def _forget(key: int) -> None:
+    for level_key in [k for k in list(_LEVELS) if k[0] == key]:
+        _LEVELS.pop(level_key, None)
+
+
+def indexed_data(registry: IndicatorRegistry, indicator_id: str) -> pd.DataFrame:
+    """An indicator's value table indexed by area code (:attr:`Indicator.by_area`, built once
+    per table; read-only: callers must not change it)."""
+    return registry.get(indicator_id).by_area
 
 
 def indicator_choices(registry: IndicatorRegistry, country: str,
@@ -48,7 +66,7 @@ def study_area_frame(country: str, area_code: str | None, indicator_ids: list[st
         },
         index=selected.index,
     )
-    deciles = registry.get(DEPRIVATION_DECILE[country]).values
+    deciles = indexed_data(registry, DEPRIVATION_DECILE[country])["value"]
     frame["deprivation_decile"] = deciles.reindex(frame.index).astype("Int64")
     for indicator_id in indicator_ids:
         meta = registry.meta(indicator_id)
@@ -56,7 +74,7 @@ def study_area_frame(country: str, area_code: str | None, indicator_ids: list[st
             raise ValueError(
                 f"Indicator {indicator_id!r} is on {meta.geography} areas, not the "
                 f"{spec.small_area.plural} of {spec.label}")
-        frame[indicator_id] = registry.get(indicator_id).values.reindex(frame.index)
+        frame[indicator_id] = indexed_data(registry, indicator_id)["value"].reindex(frame.index)
     return frame
 
 
@@ -112,15 +130,25 @@ def data_multiplier(data: pd.DataFrame) -> float | None:
 def level_values(country: str, indicator_id: str, level: str,
                  registry: IndicatorRegistry) -> pd.DataFrame:
     """An indicator aggregated to every area of ``level`` (code, name, value, population,
-    coverage): ratio indicators as Σ numerator ÷ Σ denominator × the unit's multiplier."""
+    coverage): ratio indicators as Σ numerator ÷ Σ denominator × the unit's multiplier.
+    Computed once per value table, level and aggregation; each call returns a copy."""
     meta = registry.meta(indicator_id)
-    data = registry.get(indicator_id).data.set_index("area_code")
-    if meta.aggregation == "ratio" and {"numerator", "denominator"} <= set(data.columns):
-        return aggregate(data["numerator"], country, level, how="ratio",
-                         denominators=data["denominator"], unit=meta.unit,
-                         multiplier=data_multiplier(data))
-    return aggregate(data["value"], country, level, how=meta.aggregation)  # type: ignore[arg-type]
-
+    indicator = registry.get(indicator_id)
+    data = indicator.by_area
+    key = (id(indicator.data), country, level, meta.aggregation)
+    out = _LEVELS.get(key)
+    if out is None:
+        if not any(k[0] == key[0] for k in _LEVELS):
+            weakref.finalize(indicator.data, _forget, key[0])
+        if meta.aggregation == "ratio" and {"numerator", "denominator"} <= set(data.columns):
+            out = aggregate(data["numerator"], country, level, how="ratio",
+                            denominators=data["denominator"], unit=meta.unit,
+                            multiplier=data_multiplier(data))
+        else:
+            out = aggregate(data["value"], country, level,
+                            how=meta.aggregation)  # type: ignore[arg-type]
+        _LEVELS[key] = out
+    return out.copy()
 
 
 PERSON_UNITS = ("people", "persons", "residents", "patients", "households", "admissions",
@@ -132,7 +160,7 @@ def person_counts(indicator_id: str, registry: IndicatorRegistry) -> pd.Series |
     numerator of a ratio indicator, the value of a count of people (unit "people",
     "residents"...), else ``None`` (scores, distances: nothing to suppress)."""
     meta = registry.meta(indicator_id)
-    data = registry.get(indicator_id).data.set_index("area_code")
+    data = indexed_data(registry, indicator_id)
     if meta.aggregation == "ratio" and "numerator" in data.columns:
         return data["numerator"].astype(float)
     unit = meta.unit.strip().lower()

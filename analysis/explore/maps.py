@@ -351,7 +351,7 @@ def display_unit(title: str, unit: str) -> str:
 
 
 DETAIL_LIMIT = 10_000  # above this many polygons, tooltips carry code and value only
-CROWDED_PIXELS = 600  # simplification of crowded views: features under ~1.7 px go
+CROWDED_PIXELS = 540  # crowded views: England fills ~500 px at its fitted view, so ~1 px
 
 
 @dataclass(frozen=True)

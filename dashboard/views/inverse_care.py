@@ -8,8 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from analysis.explore import (
-    build_layer,
-    cluster_legend,
     default_funnel_indicator,
     denominator_label,
     fitted_band,
@@ -18,19 +16,18 @@ from analysis.explore import (
     funnel_table,
 )
 from analysis.numbers import format_number, format_quantity
-from analysis.stats import CLUSTER_LABELS
 from dashboard.components import chart_with_text, deck_map, legend_html, plain, polygon_layer
 from dashboard.components import title_lines as lines
 from dashboard.errors import markdown_text, require_values
 from dashboard.state import (
     area_frame,
     choices,
+    cluster_map_of,
     clusters_of,
     funnel_of,
     need_provision_pickers,
     panel_of,
     session_registry,
-    study_area_shapes,
     url_select,
 )
 
@@ -40,8 +37,8 @@ st.title(f"Inverse care law: {area.name}")
 
 metas = {m.id: m for m in choices(area.country)}
 need_ids = [i for i, m in metas.items() if m.kind in ("need", "outcome")]
-provision_ids = [i for i, m in metas.items()
-                 if m.kind == "provision" and m.polarity != "higher_is_worse"]
+# measures where higher is worse (minutes to a GP) are read the other way round by the engine
+provision_ids = [i for i, m in metas.items() if m.kind == "provision"]
 if not provision_ids:
     st.warning("The embedded data have no small-area provision indicator for "
                f"{plain(area.name)} yet, so the inverse care law can't be tested here. "
@@ -50,7 +47,7 @@ if not provision_ids:
 
 titles = {i: metas[i].title for i in metas}
 need_id, provision_id = need_provision_pickers(area.country, need_ids, provision_ids, titles,
-                                               "Provision (more is more)")
+                                               "Provision or access")
 need, provision = metas[need_id], metas[provision_id]
 vintage = f"{need.title}: {need.period}; {provision.title}: {provision.period}"
 require_values(area, area_frame(area.country, area.code, (need_id, provision_id)),
@@ -83,8 +80,11 @@ m2.metric("Relative index of inequality (RII)", shown["rii"],
                "deprived end.")
 m2.caption(shown["rii_caption"])
 m3.metric("Concentration index", shown["concentration"],
-          help="Below 0: provision concentrated among the more deprived (pro-need); above 0: "
-               "among the less deprived (inverse care).")
+          help=("Below 0: the measure is concentrated among the more deprived; for this "
+                "measure higher is worse, so above 0 (longer times among the less deprived) "
+                "is pro-need and below 0 is inverse care." if panel.higher_is_worse else
+                "Below 0: provision concentrated among the more deprived (pro-need); above 0: "
+                "among the less deprived (inverse care)."))
 m3.caption(shown["concentration_ci"])
 st.markdown(f"**Reading:** {plain(readings['sii'])} {plain(readings['rii'])}")
 with st.expander("Methods and signed statistics"):
@@ -173,16 +173,9 @@ st.subheader("Where high need meets low provision: spatial clusters")
 if st.toggle("Find clusters (bivariate local Moran's I)", key="lisa_on",
              value=panel.test.n <= 5_000):
     clusters = clusters_of(area.country, area.code, need_id, provision_id)
-    shapes = study_area_shapes(area.country, area.code).loc[clusters.index]
-    labels = clusters["cluster"].astype(str)
-    counts = labels.value_counts()
-    legend = cluster_legend(CLUSTER_LABELS, counts)
-    attributes = pd.DataFrame({
-        "c": shapes.index.astype(str), "n": shapes.iloc[:, 1].astype(str), "l": labels,
-        "k": labels.map({label: i for i, label in enumerate(CLUSTER_LABELS)}).fillna(-1)
-        .astype(int)}, index=shapes.index)
-    layer = build_layer(shapes, attributes, legend=legend, title="Cluster",
-                        alt_text="Map of cluster types", detail_columns=("n",))
+    counts = clusters["cluster"].astype(str).value_counts()
+    layer = cluster_map_of(area.country, area.code, need_id, provision_id)
+    legend = layer.legend
     deck_map([polygon_layer(layer, "clusters")], layer.bounds,
              "<b>{n}</b> ({c})<br/>{l}" if layer.detailed
              else f"<b>{layer.code_field}</b><br/>{{l}}",

@@ -12,15 +12,12 @@ import streamlit as st
 from analysis.access import load_gp_practices, load_stroke_units
 from analysis.explore import (
     SCHEMES,
-    bivariate_layer,
-    choropleth_layer,
     person_counts,
     service_points,
     suppress_small_counts,
 )
 from dashboard.components import (
     bivariate_legend_html,
-    deck_map,
     geojson_download,
     legend_html,
     plain_caption,
@@ -28,13 +25,15 @@ from dashboard.components import (
     selected_code,
     table_downloads,
 )
-from dashboard.errors import require_values, safe_decimals
+from dashboard.errors import require_values
 from dashboard.notes import notes_map_layers
-from dashboard.services import service_map_layers
+from dashboard.services import context_deck_map, service_map_layers
 from dashboard.state import (
     DEFAULT_NEED,
     area_frame,
+    bivariate_of,
     choices,
+    choropleth_of,
     need_provision_pickers,
     session_registry,
     study_area_shapes,
@@ -67,11 +66,7 @@ if mode == "single":
     require_values(area, frame, (meta,), session_registry(), key="map")
     shapes = study_area_shapes(area.country, area.code)
     counts = person_counts(indicator_id, session_registry())
-    layer = choropleth_layer(
-        shapes, frame[indicator_id], title=meta.title, unit=meta.unit,
-        higher_is_worse=meta.polarity != "higher_is_better", scheme=scheme, classes=classes,
-        decimals=safe_decimals(meta.decimals), person_counts=counts,
-        extra={"d": frame["deprivation_decile"].astype("string").fillna("no data")})
+    layer = choropleth_of(area.country, area.code, indicator_id, scheme, classes)
     # the value text carries its unit (once): "IMD 2025 score: 11.6", "Disabled: 18.3%"
     tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{html.escape(meta.title)}: {{v}}<br/>"
                "Deprivation decile: {d}" if layer.detailed else
@@ -88,13 +83,7 @@ else:
     frame = area_frame(area.country, area.code, (need_id, provision_id))
     require_values(area, frame, (need, provision), session_registry(), key="map")
     shapes = study_area_shapes(area.country, area.code)
-    layer = bivariate_layer(
-        shapes, frame[need_id], frame[provision_id], frame["population"],
-        need_title=need.title, provision_title=provision.title,
-        need_higher_is_worse=need.polarity != "higher_is_better",
-        provision_higher_is_better=provision.polarity != "higher_is_worse",
-        need_decimals=safe_decimals(need.decimals),
-        provision_decimals=safe_decimals(provision.decimals))
+    layer = bivariate_of(area.country, area.code, need_id, provision_id)
     if layer.detailed:
         tooltip = (f"<b>{{n}}</b> ({{c}})<br/>{{l}}<br/>{html.escape(need.title)}: {{v}}<br/>"
                    f"{html.escape(provision.title)}: {{w}}")
@@ -105,7 +94,7 @@ else:
                    provision_id]]
     vintage = f"{need.title}: {need.period}; {provision.title}: {provision.period}"
 
-layers = [polygon_layer(layer)]
+points = []
 # deck.gl has one tooltip template for all layers; points fill the polygon-only fields
 POINT_BLANKS = {"v": "", "w": "", "l": "", "d": ""}
 if area.country == "england":
@@ -117,7 +106,7 @@ if area.country == "england":
         gp = service_points(load_gp_practices().dropna(subset=["latitude"]), layer.bounds,
                             size_column="registered_patients", label_column="practice_name")
         gp = gp.assign(c="GP practice", **POINT_BLANKS)
-        layers.append(pdk.Layer("ScatterplotLayer", id="gp", data=gp, get_position=["lon", "lat"],
+        points.append(pdk.Layer("ScatterplotLayer", id="gp", data=gp, get_position=["lon", "lat"],
                                 get_radius="r", get_fill_color=[255, 140, 0, 200],
                                 get_line_color=[0, 0, 0], line_width_min_pixels=1,
                                 stroked=True, pickable=True, radius_min_pixels=2))
@@ -125,7 +114,7 @@ if area.country == "england":
         units = service_points(load_stroke_units(), layer.bounds, size_column=None,
                                label_column="stroke_team", kind_column="unit_type")
         units = units.assign(**POINT_BLANKS)
-        layers.append(pdk.Layer("ScatterplotLayer", id="stroke", data=units,
+        points.append(pdk.Layer("ScatterplotLayer", id="stroke", data=units,
                                 get_position=["lon", "lat"], get_radius=1500,
                                 get_fill_color="[c == 'Thrombectomy centre' ? 220 : 0, 0, 0]",
                                 get_line_color=[255, 255, 255], line_width_min_pixels=2,
@@ -133,9 +122,10 @@ if area.country == "england":
         st.caption("Stroke units: black dots are thrombolysis units, red dots thrombectomy "
                    "centres (hover for the unit and its type).")
 
-layers += service_map_layers(layer.bounds, POINT_BLANKS)
+points += service_map_layers(layer.bounds, POINT_BLANKS)
 note_layers, notes_caption = notes_map_layers(area.country, area.code, layer.detailed)
-event = deck_map(layers + note_layers, layer.bounds, tooltip, key="main_map", selectable=True)
+event = context_deck_map([polygon_layer(layer)], layer.bounds, tooltip, key="main_map",
+                         area=area, selectable=True, overlays=points + note_layers)
 if mode == "bivariate":
     st.markdown(bivariate_legend_html(), unsafe_allow_html=True)
 else:
@@ -150,7 +140,10 @@ if clicked:
     st.switch_page("views/profile.py")
 
 with st.expander("Data behind the map"):
-    st.dataframe(table, hide_index=True)
+    # an expander's contents are sent even while it is closed: the table (1-2 MB for
+    # England) goes to the browser only when asked for; downloads are made on click
+    if st.toggle(f"Show the table ({len(table):,} rows)", key="map_show_table"):
+        st.dataframe(table, hide_index=True)
     table_downloads(table, f"{area.name} {layer.title}", vintage=vintage, key="map_table")
     geojson_download(shapes[["geometry"]].join(table.set_index("code")),
                      f"{area.name} {layer.title}", vintage=vintage, key="map_geojson")

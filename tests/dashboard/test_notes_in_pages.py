@@ -134,6 +134,9 @@ def test_pages_say_calmly_when_the_log_cannot_be_read(page):
     assert "can't be opened just now" in _all_text(at)
 
 
+CONTEXT_LAYERS = {"context-outlines", "context-labels"}  # outlines and names on every map
+
+
 def _deck_layers(at) -> dict[str, dict]:
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
     return {layer["id"]: layer for layer in spec["layers"]}
@@ -149,7 +152,7 @@ def test_map_layer_of_areas_with_notes_toggles():
 
     at = open_page("map", WIGAN)
     assert at.toggle(key="show_notes").value is False
-    assert set(_deck_layers(at)) == {"areas"}
+    assert set(_deck_layers(at)) == {"areas", *CONTEXT_LAYERS}
     at.toggle(key="show_notes").set_value(True).run()
     assert not at.exception, at.exception
     layers = _deck_layers(at)
@@ -163,7 +166,7 @@ def test_map_layer_of_areas_with_notes_toggles():
     assert "lies in NHS Greater Manchester Integrated Care Board" in text
     at.toggle(key="show_notes").set_value(False).run()
     assert not at.exception, at.exception
-    assert set(_deck_layers(at)) == {"areas"}
+    assert set(_deck_layers(at)) == {"areas", *CONTEXT_LAYERS}
 
 
 def test_allocation_lists_the_scenarios_notes_and_records_a_decision():
