@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -53,3 +54,16 @@ def _categorical(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     for column in columns:
         frame[column] = frame[column].astype("category")
     return frame
+
+
+#: An NHS practice code (ODS): a letter and five digits.
+PRACTICE_CODE = r"[A-Z]\d{5}"
+
+
+def bad_lines(mask: pd.Series, raw: pd.DataFrame, column: str) -> str:
+    """The first five rows where ``mask`` is true, as the file's line numbers (header = line
+    1) with the value found: ``line 7 ('TOTAL') and 3 more``, for a build error message."""
+    rows = (np.flatnonzero(mask.to_numpy()) + 2).tolist()
+    values = raw.loc[mask.to_numpy(), column].astype(str).tolist()
+    shown = ", ".join(f"line {r} ({v!r})" for r, v in zip(rows[:5], values[:5], strict=True))
+    return shown + (f" and {len(rows) - 5:,} more" if len(rows) > 5 else "")

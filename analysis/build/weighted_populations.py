@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.build.raw import BuildLog, RawDataError, _read_csv
+from analysis.build.raw import PRACTICE_CODE, BuildLog, RawDataError, _read_csv, bad_lines
 
 YEARS: tuple[str, ...] = ("2023-24", "2024-25")
 RAW_FILES = {year: f"england/nhse_practice_weighted_populations_{year[:4]}-20{year[5:]}.csv"
@@ -41,15 +41,6 @@ NUMBER_COLUMNS: dict[str, str] = {
     "Final WP": "final_wp",
 }
 CODE_COLUMNS = ("Practice_Code", "CCG21", "ICS22")
-_PRACTICE_CODE = r"[A-Z]\d{5}"
-
-
-def _lines(mask: pd.Series, raw: pd.DataFrame, column: str) -> str:
-    # the file's line numbers (header = line 1)
-    rows = (np.flatnonzero(mask.to_numpy()) + 2).tolist()
-    values = raw.loc[mask.to_numpy(), column].astype(str).tolist()
-    shown = ", ".join(f"line {r} ({v!r})" for r, v in zip(rows[:5], values[:5], strict=True))
-    return shown + (f" and {len(rows) - 5:,} more" if len(rows) > 5 else "")
 
 
 def weighted_population_table(raw: pd.DataFrame, year: str, geography: pd.DataFrame,
@@ -68,15 +59,15 @@ def weighted_population_table(raw: pd.DataFrame, year: str, geography: pd.DataFr
         raise RawDataError(f"{origin}: missing column(s) {missing}; columns are "
                            f"{list(raw.columns)}")
     code = raw["Practice_Code"].astype(str).str.strip().str.upper()
-    bad = ~code.str.fullmatch(_PRACTICE_CODE)
+    bad = ~code.str.fullmatch(PRACTICE_CODE)
     if bad.any():
         raise RawDataError(f"{origin}: column Practice_Code is not a practice code (a letter "
                            f"and five digits; totals rows are not data) at "
-                           f"{_lines(bad, raw, 'Practice_Code')}")
+                           f"{bad_lines(bad, raw, 'Practice_Code')}")
     twice = code.duplicated(keep=False)
     if twice.any():
         raise RawDataError(f"{origin}: practice listed twice at "
-                           f"{_lines(twice, raw, 'Practice_Code')}")
+                           f"{bad_lines(twice, raw, 'Practice_Code')}")
     out = pd.DataFrame({"practice_code": code.to_numpy(), "year": year})
     for column, name in NUMBER_COLUMNS.items():
         text = raw[column].astype(str).str.strip().str.replace(",", "", regex=False)
@@ -84,10 +75,10 @@ def weighted_population_table(raw: pd.DataFrame, year: str, geography: pd.DataFr
         unreadable = value.isna() | ~np.isfinite(value)
         if unreadable.any():
             raise RawDataError(f"{origin}: column {column!r} is not a number at "
-                               f"{_lines(unreadable, raw, column)}")
+                               f"{bad_lines(unreadable, raw, column)}")
         if (value < 0).any():
             raise RawDataError(f"{origin}: column {column!r} is negative at "
-                               f"{_lines(value < 0, raw, column)}")
+                               f"{bad_lines(value < 0, raw, column)}")
         out[name] = value.astype("float64").to_numpy()
     sicbl = geography[["sicbl_code_nhs", "sicbl_code"]].drop_duplicates().astype(str)
     icb = geography[["icb_code_nhs", "icb_code"]].drop_duplicates().astype(str)
@@ -97,7 +88,7 @@ def weighted_population_table(raw: pd.DataFrame, year: str, geography: pd.DataFr
         unknown = mapped.isna()
         if unknown.any():
             raise RawDataError(f"{origin}: column {column!r} holds ODS codes the geography "
-                               f"pack does not know at {_lines(unknown, raw, column)}")
+                               f"pack does not know at {bad_lines(unknown, raw, column)}")
         out[name] = mapped.to_numpy()
     out["pcn_code"] = (out["practice_code"].map(pcn) if pcn is not None
                        else pd.Series(pd.NA, index=out.index)).astype("string").to_numpy()

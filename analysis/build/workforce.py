@@ -21,10 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from analysis.build.raw import BuildLog, RawDataError, _coverage, _read_csv
+from analysis.build.raw import (
+    PRACTICE_CODE,
+    BuildLog,
+    RawDataError,
+    _coverage,
+    _read_csv,
+    bad_lines,
+)
 
 RAW_FILE = "england/gp_workforce_headcount_2016-2024.csv"
 RAW_COLUMNS = {"Practice.Code": "practice_code", "fiscal_year": "fiscal_year",
@@ -33,7 +39,6 @@ RAW_COLUMNS = {"Practice.Code": "practice_code", "fiscal_year": "fiscal_year",
 #: Financial years the pack covers (``fiscal_year`` 16 … 24).
 FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 16, 24
 LATEST_YEAR = "2023-24"
-_PRACTICE_CODE = r"[A-Z]\d{5}"
 _EXAMPLES = 10
 
 
@@ -48,15 +53,6 @@ def financial_year_label(fiscal_year: pd.Series) -> pd.Series:
     run April to March, and HEEC numbers a year by the calendar year it ends in)."""
     end = fiscal_year.astype("int64")
     return ("20" + (end - 1).map("{:02d}".format) + "-" + end.map("{:02d}".format)).astype(str)
-
-
-def _bad_rows(mask: pd.Series, raw: pd.DataFrame, column: str) -> str:
-    # rows are reported as the file's line numbers (header = line 1)
-    rows = (np.flatnonzero(mask.to_numpy()) + 2).tolist()
-    values = raw.loc[mask.to_numpy(), column].astype(str).tolist()
-    pairs = ", ".join(f"line {r} ({v!r})" for r, v in zip(rows[:5], values[:5], strict=True))
-    more = f" and {len(rows) - 5:,} more" if len(rows) > 5 else ""
-    return pairs + more
 
 
 def gp_workforce_table(raw: pd.DataFrame, origin: str = RAW_FILE) -> pd.DataFrame:
@@ -74,16 +70,16 @@ def gp_workforce_table(raw: pd.DataFrame, origin: str = RAW_FILE) -> pd.DataFram
         raise RawDataError(f"{origin}: missing column(s) {missing}; columns are "
                            f"{list(raw.columns)}")
     code = raw["Practice.Code"].astype(str).str.strip().str.upper()
-    bad_code = ~code.str.fullmatch(_PRACTICE_CODE)
+    bad_code = ~code.str.fullmatch(PRACTICE_CODE)
     if bad_code.any():
         raise RawDataError(f"{origin}: column Practice.Code is not a practice code (a letter "
-                           f"and five digits) at {_bad_rows(bad_code, raw, 'Practice.Code')}")
+                           f"and five digits) at {bad_lines(bad_code, raw, 'Practice.Code')}")
     fiscal = pd.to_numeric(raw["fiscal_year"], errors="coerce")
     bad_year = ~fiscal.between(FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR) | (fiscal % 1 != 0)
     if bad_year.any():
         raise RawDataError(f"{origin}: column fiscal_year must be a whole number from "
                            f"{FIRST_FISCAL_YEAR} to {LAST_FISCAL_YEAR} at "
-                           f"{_bad_rows(bad_year, raw, 'fiscal_year')}")
+                           f"{bad_lines(bad_year, raw, 'fiscal_year')}")
     counts = {}
     for column in ("TOTAL_PATIENTS", "TOTAL_GP_EXTGL_HC"):
         text = raw[column].astype(str).str.strip()
@@ -92,14 +88,14 @@ def gp_workforce_table(raw: pd.DataFrame, origin: str = RAW_FILE) -> pd.DataFram
         unreadable = ~absent & value.isna()
         if unreadable.any():
             raise RawDataError(f"{origin}: column {column} is not a number at "
-                               f"{_bad_rows(unreadable, raw, column)}")
+                               f"{bad_lines(unreadable, raw, column)}")
         if (value < 0).any():
             raise RawDataError(f"{origin}: column {column} is negative at "
-                               f"{_bad_rows(value < 0, raw, column)}")
+                               f"{bad_lines(value < 0, raw, column)}")
         counts[column] = value.astype("float64")
     if counts["TOTAL_PATIENTS"].isna().any():
         raise RawDataError(f"{origin}: column TOTAL_PATIENTS is empty at "
-                           f"{_bad_rows(counts['TOTAL_PATIENTS'].isna(), raw, 'TOTAL_PATIENTS')}")
+                           f"{bad_lines(counts['TOTAL_PATIENTS'].isna(), raw, 'TOTAL_PATIENTS')}")
     out = pd.DataFrame({
         "practice_code": code.to_numpy(),
         "year": financial_year_label(fiscal).to_numpy(),
@@ -109,7 +105,7 @@ def gp_workforce_table(raw: pd.DataFrame, origin: str = RAW_FILE) -> pd.DataFram
     twice = out.duplicated(["practice_code", "year"], keep=False)
     if twice.any():
         raise RawDataError(f"{origin}: a practice appears twice in one year at "
-                           f"{_bad_rows(twice, raw, 'Practice.Code')}")
+                           f"{bad_lines(twice, raw, 'Practice.Code')}")
     return out.sort_values(["practice_code", "year"]).reset_index(drop=True)
 
 
