@@ -23,12 +23,13 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_load import wait_for_health  # noqa: E402  (one health wait for both benchmarks)
 
 JOURNEY = [
     ("overview", "/overview?area=E54000057"),
@@ -64,17 +65,6 @@ def server_rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
     return total / 1024
-
-
-def wait_for_health(port: int, seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"the dashboard did not answer on port {port} within {seconds:.0f} s")
 
 
 async def one_view(page, base: str, path: str) -> float:
@@ -159,7 +149,7 @@ def main() -> None:
          "--server.address", "127.0.0.1"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for_health(args.port)
+        wait_for_health(f"http://127.0.0.1:{args.port}")
         before = server_rss_mb(server.pid)
         tally = asyncio.run(drive(args.port, args.sessions, args.seconds))
         after = server_rss_mb(server.pid)
