@@ -77,8 +77,8 @@ with st.sidebar:
                       key=f"alpha:{slot}", help="Proportionate universalism: α = 1 shares "
                                                 "everything per head, α = 0 everything by need.")
     years = st.slider("Years", 1, 10, min(int(base.years), 10), key=f"years:{slot}")
-    unlimited = st.toggle("No pace limit", None is base.max_gain_pct is base.max_loss_pct,
-                          key=f"unlimited:{slot}")
+    no_limit = base.max_gain_pct is None and base.max_loss_pct is None
+    unlimited = st.toggle("No pace limit", no_limit, key=f"unlimited:{slot}")
     gain = loss = None
     if not unlimited:
         gain = st.number_input("Maximum gain a year (%)", 0.0, 100.0,
