@@ -1,6 +1,6 @@
-"""Coded values mapped after counting: the engine counts records by the raw (trimmed, upper
-case) sex, ethnic-category and date text, which take a few dozen or a few hundred distinct
-values, and these functions map each distinct value once. Mapping the counts instead of
+"""Coded values mapped after counting: the engine counts records by the sex, ethnic-category
+and date text as written, which take a few dozen or a few hundred distinct values, and these
+functions tidy (trim, upper-case) and map each distinct value once. Mapping the counts instead of
 every record keeps the engine's pass over the records to joins and arithmetic (on 1 M
 records, the per-record regular expressions cost more than everything else together) and
 gives DuckDB and Spark the same rules by construction."""

@@ -46,6 +46,10 @@ AGE_BAND_LABELS = AGE_BANDS
 BAND_85_PLUS = 19
 MAX_AGE = 120
 NO_SPLIT_VALUE = "(not given)"
+# Exclusion reasons and area sources travel through the engine as small integer codes (their
+# position here), which group several times faster than text; they are named after counting.
+REASONS: tuple[str, ...] = tuple(C.EXCLUSION_REASONS)
+SOURCES: tuple[str, ...] = tuple(C.AREA_SOURCES)
 # the postcode index's own rule (analysis.data.postcodes): an outward code of 2-4 characters
 # starting with a letter (so "GIR 0AA" and the old "NPT" codes pass), then digit + 2 letters
 _POSTCODE_SHAPE = r"^[A-Z][A-Z0-9]{1,3}[0-9][A-Z]{2}$"
@@ -202,6 +206,7 @@ def reference_tables() -> ReferenceTables:
     """The code tables of the embedded geography (LSOA 2021, data zones, best-fit LSOA 2011)
     and the postcode index's location (``None`` when this install has none). Built once per
     process: they depend only on the embedded data."""
+    from analysis.audit.study import member
     from analysis.data.geography import load_pack_table
     from analysis.data.lsoa_conversion import load_lookup
 
@@ -209,19 +214,19 @@ def reference_tables() -> ReferenceTables:
     scotland = pd.Index(sorted(load_pack_table("scotland")["dz11_code"].astype(str)))
     areas = england.append(scotland)
     lookup = load_lookup()
-    retired = lookup[~lookup["lsoa11_code"].isin(england)]
+    retired = lookup[~member(lookup["lsoa11_code"], england)]
     best_fit = (retired.sort_values(["lsoa11_code", "weight", "lsoa21_code"],
                                     ascending=[True, False, True])
                 .drop_duplicates("lsoa11_code"))
     codes = pd.concat([
         pd.DataFrame({"code": areas, "area_id": np.arange(len(areas), dtype=np.int32),
-                      "source": [C.SOURCE_LSOA21] * len(england)
-                      + [C.SOURCE_DZ11] * len(scotland)}),
+                      "source": [SOURCES.index(C.SOURCE_LSOA21)] * len(england)
+                      + [SOURCES.index(C.SOURCE_DZ11)] * len(scotland)}),
         pd.DataFrame({"code": best_fit["lsoa11_code"].astype(str).to_numpy(),
                       "area_id": areas.get_indexer(best_fit["lsoa21_code"].astype(str))
-                      .astype(np.int32), "source": C.SOURCE_LSOA11}),
+                      .astype(np.int32), "source": SOURCES.index(C.SOURCE_LSOA11)}),
     ], ignore_index=True)
-    codes = codes[codes["area_id"] >= 0].astype({"code": str, "source": str})
+    codes = codes[codes["area_id"] >= 0].astype({"code": str, "source": np.int8})
     postcodes: Path | None = None
     try:
         from analysis.data.postcodes import postcode_index_path
@@ -264,6 +269,8 @@ class CleanedActivity:
         """The cleaned records themselves (for checking a small extract by eye), with each
         area id turned back into its code and country."""
         frame = self.table.to_pandas(limit=limit)
+        for column, names in (("reason", REASONS), ("source", SOURCES)):
+            frame[column] = np.asarray(_named(frame[column], names), dtype=object)
         frame.insert(2, "area_code", self.references.area_categorical(frame["area_id"]))
         frame.insert(3, "country", self.references.country_of(frame["area_id"]))
         return frame
@@ -282,17 +289,26 @@ def clean_activity(engine: AuditEngine, records: Any, *, mapping: dict[str, str]
     roles = recognise_columns(list(records.columns), mapping, origin=origin)
     refs = references or reference_tables()
     t = records
-    area_texts = [_text(t[column]).upper() for _, column in roles.area_columns]
-    given: Any = (ibis.coalesce(*area_texts) if len(area_texts) > 1 else
-                  area_texts[0] if area_texts else ibis.null("string"))
+    columns_given = [t[column].cast("string") for _, column in roles.area_columns]
     postcode_key: Any = ibis.null("string")
     if roles.get("postcode"):
         compact = t[roles.get("postcode")].cast("string").upper().re_replace(r"\s+", "")
         postcode_key = compact.nullif("")
-    t = t.mutate(_given=given, _pc_key=postcode_key)
+    t = t.mutate(_as_written=_first_of([c.nullif("") for c in columns_given]),
+                 _pc_key=postcode_key)
+    # codes as written are looked up first: trimming and upper-casing every record's code
+    # costs more than the join itself, and only the few that do not match need it
     codes = engine.lookup_table("area_codes", refs.area_codes.rename(columns={
         "code": "_code", "area_id": "_code_id", "source": "_code_source"}))
-    t = t.left_join(codes, t._given == codes._code).drop("_code")
+    t = t.left_join(codes, t._as_written == codes._code).drop("_code")
+    tidied = _first_of([c.strip().nullif("").upper() for c in columns_given])
+    t = t.mutate(_given=ibis.ifelse(t._code_id.notnull(), t._as_written, tidied),
+                 _retry=ibis.ifelse(t._code_id.isnull(), tidied, ibis.null("string")))
+    again = engine.lookup_table("area_codes_tidied", refs.area_codes.rename(columns={
+        "code": "_code2", "area_id": "_code2_id", "source": "_code2_source"}))
+    t = t.left_join(again, t._retry == again._code2).drop("_code2")
+    t = t.mutate(_code_id=t._code_id.coalesce(t._code2_id),
+                 _code_source=t._code_source.coalesce(t._code2_source))
     if refs.postcodes_path is not None and roles.get("postcode"):
         index = _postcode_table(engine, refs.postcodes_path)
         canonical = t._pc_key.substr(0, t._pc_key.length() - 3) + " " + t._pc_key.right(3)
@@ -313,33 +329,35 @@ def clean_activity(engine: AuditEngine, records: Any, *, mapping: dict[str, str]
         area_id=t._code_id.coalesce(t._pc_id),
         source=ibis.cases(
             (t._code_id.notnull(), t._code_source),
-            (t._pc_id.notnull() & t._pc_live, C.SOURCE_POSTCODE_LIVE),
-            (t._pc_id.notnull(), C.SOURCE_POSTCODE_TERMINATED),
-            else_=ibis.null("string")),
+            (t._pc_id.notnull() & t._pc_live, _code(SOURCES, C.SOURCE_POSTCODE_LIVE)),
+            (t._pc_id.notnull(), _code(SOURCES, C.SOURCE_POSTCODE_TERMINATED)),
+            else_=ibis.null("int8")),
     )
     area_reason = ibis.cases(
-        (t.area_id.notnull(), ibis.null("string")),
-        (t._pc_key.notnull() & t._pc.isnull(), C.POSTCODE_NOT_VALID),
-        (t._pc_key.notnull() & t._pc_country.notnull(), C.POSTCODE_OUTSIDE),
-        (t._pc_key.notnull(), C.POSTCODE_NOT_FOUND),
-        (t._given.notnull(), C.AREA_NOT_RECOGNISED),
-        else_=C.AREA_MISSING,
+        (t.area_id.notnull(), ibis.null("int8")),
+        (t._pc_key.notnull() & t._pc.isnull(), _code(REASONS, C.POSTCODE_NOT_VALID)),
+        (t._pc_key.notnull() & t._pc_country.notnull(), _code(REASONS, C.POSTCODE_OUTSIDE)),
+        (t._pc_key.notnull(), _code(REASONS, C.POSTCODE_NOT_FOUND)),
+        (t._given.notnull(), _code(REASONS, C.AREA_NOT_RECOGNISED)),
+        else_=_code(REASONS, C.AREA_MISSING),
     )
     band, age_given = _age_band(t, roles, refs)
     t = t.mutate(_band=band, _age_given=age_given, _area_reason=area_reason)
-    age_reason = ibis.cases((t._band.notnull(), ibis.null("string")),
-                            (t._age_given, C.AGE_NOT_VALID), else_=C.AGE_MISSING)
+    age_reason = ibis.cases((t._band.notnull(), ibis.null("int8")),
+                            (t._age_given, _code(REASONS, C.AGE_NOT_VALID)),
+                            else_=_code(REASONS, C.AGE_MISSING))
     t = t.mutate(reason=t._area_reason.coalesce(age_reason))
     columns: dict[str, Any] = {
-        "reason": t.reason, "source": t.source, "area_id": t.area_id.cast("int32"),
+        "reason": t.reason.cast("int8"), "source": t.source.cast("int8"),
+        "area_id": t.area_id.cast("int32"),
         "band": t._band.cast("int8"),
         "sex": _raw_text(t, roles, "sex"),
         "ethnic_group": _raw_text(t, roles, "ethnic_category"),
     }
     splits: list[str] = []
     for role in ("site", "service"):
-        if roles.get(role):
-            columns[role] = _text(t[roles.get(role)]).coalesce(NO_SPLIT_VALUE)
+        if roles.get(role):  # as written: trimmed after counting (:func:`_split_values`)
+            columns[role] = t[roles.get(role)].cast("string")
             splits.append(role)
     if roles.get("event_date"):
         columns["event_date"] = _date_value(t[roles.get("event_date")])
@@ -380,14 +398,40 @@ def _age_band(t: Any, roles: ColumnMapping, refs: ReferenceTables) -> tuple[Any,
     return band, given
 
 
+def _code(names: tuple[str, ...], name: str) -> Any:
+    """``name``'s integer code in the engine (its position in ``names``)."""
+    import ibis
+
+    return ibis.literal(names.index(name), type="int8")
+
+
+def _named(codes: pd.Series, names: tuple[str, ...]) -> pd.Categorical:
+    """Integer codes from the engine (null where none) back as their names."""
+    raw = codes.to_numpy(dtype=np.float64, na_value=-1).astype(np.int8)
+    used = np.unique(raw[raw >= 0])
+    recoded = np.full(len(names), -1, dtype=np.int8)
+    recoded[used] = np.arange(len(used), dtype=np.int8)
+    return pd.Categorical.from_codes(np.where(raw >= 0, recoded[np.maximum(raw, 0)], -1),
+                                     categories=[names[i] for i in used])
+
+
+def _first_of(values: list[Any]) -> Any:
+    """The first non-null of ``values`` (a null string when there are none)."""
+    import ibis
+
+    if not values:
+        return ibis.null("string")
+    return ibis.coalesce(*values) if len(values) > 1 else values[0]
+
+
 def _raw_text(t: Any, roles: ColumnMapping, role: str) -> Any:
-    """The column's text, trimmed and upper-cased ("" when absent or empty): mapped to codes
-    after counting (:mod:`analysis.audit.coding`), once per distinct value."""
+    """The column's text as written ("" when absent or missing): trimmed, upper-cased and
+    mapped to codes after counting (:mod:`analysis.audit.coding`), once per distinct value."""
     import ibis
 
     if not roles.get(role):
         return ibis.literal("")
-    return _text(t[roles.get(role)]).upper().coalesce("")
+    return t[roles.get(role)].cast("string").coalesce("")
 
 
 def _date_value(raw: Any) -> Any:
@@ -454,6 +498,8 @@ def count_activity(engine: AuditEngine, cleaned: CleanedActivity,
     counted["events"] = counted["events"].astype("int64")
     refs = cleaned.references
     counted["area_code"] = refs.area_categorical(counted["area_id"])
+    counted["reason"] = _named(counted["reason"], REASONS)
+    counted["source"] = _named(counted["source"], SOURCES)
     cells = counted.loc[counted["g_cells"] == 0, [*_ENGINE_CELL_KEYS, "area_code", "events"]]
     cells = cells.assign(country=refs.country_of(cells["area_id"]))
     cells = _mapped(cells, "sex", sex_of, list(CELL_KEYS))
@@ -462,8 +508,9 @@ def count_activity(engine: AuditEngine, cleaned: CleanedActivity,
     ethnicity = _mapped(ethnicity, "ethnic_group", ethnic_group_of,
                         ["area_code", "ethnic_group"])
     split_tables = {
-        role: counted.loc[(counted[f"g_{role}"] == 0) & counted["reason"].isna(),
-                          [role, "area_code", "band", "events"]].rename(columns={role: "value"})
+        role: _split_values(counted.loc[(counted[f"g_{role}"] == 0) & counted["reason"].isna(),
+                                        [role, "area_code", "band", "events"]]
+                            .rename(columns={role: "value"}))
         for role in wanted
     }
     dates: dict[str, Any] = {}
@@ -490,6 +537,21 @@ def _mapped(frame: pd.DataFrame, column: str, rule: Any, keys: list[str]) -> pd.
     if not raw.isna().any() and distinct.nunique(dropna=False) == len(distinct):
         return out  # one raw value per mapped value: nothing to add up
     return _summed(out, keys)
+
+
+def _split_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """A site or service table with each value trimmed (missing or blank → "(not given)"),
+    counts summed again where two spellings became one ("Hub A" and "Hub A ")."""
+    raw = frame["value"].astype("category")
+    written = pd.Index(raw.cat.categories.astype(str))
+    tidied = written.str.strip()
+    tidied = tidied.where(tidied != "", NO_SPLIT_VALUE)
+    codes = raw.cat.codes.to_numpy()
+    table = np.asarray([*tidied, NO_SPLIT_VALUE], dtype=object)
+    out = frame.assign(value=pd.Categorical(table[np.where(codes >= 0, codes, len(tidied))]))
+    if not raw.isna().any() and tidied.is_unique and (tidied == written).all():
+        return out
+    return _summed(out, ["value", "area_code", "band"])
 
 
 def _summed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

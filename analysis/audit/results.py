@@ -137,9 +137,12 @@ def run_audit(counts: ActivityCounts, *, service: str = "the service",
         split_rows = grid.positions(table["area_code"])
         split_columns = grid.band_columns(table["band"])
         keep = (split_rows >= 0) & (split_columns >= 0)
+        values = table["value"].astype("category")
+        value_codes = values.cat.codes.to_numpy()
         parts = []
-        for value in pd.unique(table.loc[keep, "value"].astype(str)):
-            mine = keep & (table["value"].astype(str) == value).to_numpy()
+        for code in pd.unique(value_codes[keep]):
+            value = str(values.cat.categories[code])
+            mine = keep & (value_codes == code)
             matrix = grid.matrix(split_rows[mine], split_columns[mine],
                                  table.loc[mine, "events"].to_numpy())
             part = by_deprivation("quintile", range(1, 6), matrix)

@@ -199,3 +199,31 @@ def test_postcodes_place_records_and_say_why_not(duck):
     assert set(placed["source"]) == {C.SOURCE_POSTCODE_LIVE, C.SOURCE_POSTCODE_TERMINATED}
     assert sorted(table["reason"].dropna()) == sorted([
         C.POSTCODE_OUTSIDE, C.POSTCODE_NOT_FOUND, C.POSTCODE_NOT_VALID, C.AREA_MISSING])
+
+
+def test_values_as_written_are_tidied_after_counting_and_their_counts_merged(duck):
+    """Codes, sex and site are counted as written and tidied once per distinct value: the
+    spellings of one value add up to one row, and a blank first area column still falls
+    through to the next."""
+    records = pd.DataFrame({
+        "lsoa21_code": ["E01000001", " e01000001", "   ", None, "E01000001", "E01000001"],
+        "lsoa11_code": [None, None, "E01000002", None, None, None],
+        "age": ["30", "31", "32", "33", "34", "30"],
+        "sex": ["M", " m ", "1", "2", "f", None],
+        "site": ["Hub A", " Hub A ", "Hub A", "", None, "Hub B"],
+    })
+    cleaned = clean_activity(duck, open_activity(duck, records))
+    counts = count_activity(duck, cleaned)
+    included = counts.cells[counts.cells["reason"].isna()]
+    by_area = included.groupby("area_code", observed=True)["events"].sum().to_dict()
+    assert by_area == {"E01000001": 4, "E01000002": 1}
+    by_sex = included.groupby("sex", observed=True)["events"].sum().to_dict()
+    assert by_sex == {"M": 3, "F": 1, "U": 1}
+    # one row per (area, band, sex): the two spellings of male aged 30-34 in E01000001 add up
+    male = included[(included["area_code"] == "E01000001") & (included["sex"] == "M")]
+    assert male["events"].tolist() == [2]
+    excluded = counts.cells.dropna(subset=["reason"])
+    assert excluded.groupby("reason", observed=True)["events"].sum().to_dict() == {
+        C.AREA_MISSING: 1}
+    sites = counts.splits["site"].groupby("value", observed=True)["events"].sum().to_dict()
+    assert sites == {"Hub A": 3, "Hub B": 1, "(not given)": 1}
