@@ -34,7 +34,7 @@ def rates_chart(frame: pd.DataFrame, group: str, title: str, *, value: str = "ds
                alt.Tooltip("lower:Q", title="95% CI from", format=",.0f"),
                alt.Tooltip("upper:Q", title="95% CI to", format=",.0f")]
     bars = base.mark_rule(color=INK).encode(y=alt.Y("lower:Q", title=f"{title}, {RATE_UNIT}"),
-                                            y2="upper:Q")
+                                            y2=alt.Y2("upper:Q"))
     dots = base.mark_point(filled=True, size=70, color=BAR).encode(
         y=alt.Y(f"{value}:Q"), tooltip=tooltip)
     return (bars + dots).properties(height=280)
@@ -54,11 +54,11 @@ def ratio_chart(frame: pd.DataFrame, group: str, title: str, *,
                alt.Tooltip("events:Q", title="Records", format=",")]
     rules = base.mark_rule(color=INK).encode(
         x=alt.X("ratio_lower:Q", title=f"{title}: observed as % of expected (100 = as "
-                "expected)", scale=alt.Scale(zero=False)), x2="ratio_upper:Q")
+                "expected)", scale=alt.Scale(zero=False)), x2=alt.X2("ratio_upper:Q"))
     dots = base.mark_point(filled=True, size=70, color=BAR, shape="diamond").encode(
-        x="ratio:Q", tooltip=tooltip)
+        x=alt.X("ratio:Q"), tooltip=tooltip)
     reference = alt.Chart(pd.DataFrame({"x": [100]})).mark_rule(
-        strokeDash=[4, 3], color="#8c8c8c").encode(x="x:Q")
+        strokeDash=[4, 3], color="#8c8c8c").encode(x=alt.X("x:Q"))
     return (reference + rules + dots).properties(height=max(120, 34 * len(data)))
 
 
@@ -74,5 +74,5 @@ def age_chart(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("rate:Q", title=f"Rate ({RATE_UNIT})", format=",.0f"),
                  alt.Tooltip("lower:Q", title="95% CI from", format=",.0f"),
                  alt.Tooltip("upper:Q", title="95% CI to", format=",.0f")])
-    rules = base.mark_rule(color=INK).encode(y="lower:Q", y2="upper:Q")
+    rules = base.mark_rule(color=INK).encode(y=alt.Y("lower:Q"), y2=alt.Y2("upper:Q"))
     return (bars + rules).properties(height=260)

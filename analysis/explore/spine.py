@@ -288,17 +288,18 @@ def spine_chart(table: pd.DataFrame):
     legend = alt.Legend(title=f"Compared with {national}", orient="bottom")
     layers = [
         base.mark_bar(color="#D9D9D9", height=14).encode(
-            x=alt.X("bar_left:Q", scale=scale, axis=axis), x2="bar_right:Q"),
-        base.mark_bar(color="#969696", height=14).encode(x="iqr_left:Q", x2="iqr_right:Q"),
+            x=alt.X("bar_left:Q", scale=scale, axis=axis), x2=alt.X2("bar_right:Q")),
+        base.mark_bar(color="#969696", height=14).encode(x=alt.X("iqr_left:Q"),
+                                                         x2=alt.X2("iqr_right:Q")),
         alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="black", strokeWidth=2)
-        .encode(x="x:Q"),
+        .encode(x=alt.X("x:Q")),
     ]
     if plot["pos_parent"].map(is_finite).any():
         layers.append(base.mark_point(shape="diamond", size=60, color="black", filled=False,
-                                      strokeWidth=1.5).encode(x="pos_parent:Q"))
+                                      strokeWidth=1.5).encode(x=alt.X("pos_parent:Q")))
     layers.append(base.mark_point(size=150, filled=True, stroke="black", strokeWidth=1,
                                   opacity=1).encode(
-        x="pos_area:Q",
+        x=alt.X("pos_area:Q"),
         fill=alt.Fill("significance:N", scale=colours, legend=legend),
         shape=alt.Shape("significance:N", scale=shapes, legend=legend),
         tooltip=[alt.Tooltip("title:N", title="Indicator"),
