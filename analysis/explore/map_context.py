@@ -389,6 +389,15 @@ def boundary_context(country: str, area_code: str | None,
     if origin is None:
         origin = (round((bounds[0] + bounds[2]) / 2, precision),
                   round((bounds[1] + bounds[3]) / 2, precision))
+    # every page's map asks for it on every rerun, with the same few study areas
+    return _boundary_context(country, area_code, bounds, precision,
+                             tuple(float(o) for o in origin), width, height)
+
+
+@data_cache(maxsize=64)
+def _boundary_context(country: str, area_code: str | None,
+                      bounds: tuple[float, float, float, float], precision: int,
+                      origin: tuple[float, float], width: int, height: int) -> MapContext:
     view = fitted_view(bounds, width=width, height=height)
     extent = view_extent(view, width=width, height=height)
     ex0, ey0, ex1, ey1 = extent
