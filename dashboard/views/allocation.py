@@ -211,7 +211,8 @@ lines = alt.Chart(yearly).mark_line(point=True, color="#3e4989").encode(
     x=alt.X("year:O", title="Year (0 = now)"),
     y=alt.Y("concentration_index:Q", title="Concentration index vs need"))
 band = alt.Chart(yearly).mark_area(opacity=0.2, color="#3e4989").encode(
-    x="year:O", y="concentration_index_lower:Q", y2="concentration_index_upper:Q")
+    x=alt.X("year:O"), y=alt.Y("concentration_index_lower:Q"),
+    y2=alt.Y2("concentration_index_upper:Q"))
 chart_with_text(
     (band + lines).properties(height=260), reading=trajectory_reading(result),
     alt_text="Line chart of the concentration index of the allocation against need each "

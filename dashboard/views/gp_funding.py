@@ -62,7 +62,8 @@ def _trend_chart(plot, y: str, title: str, axis_format: str):
                         scale=alt.Scale(scheme="viridis")),
         strokeDash=alt.StrokeDash("quintile:N", legend=None), tooltip=tips)
     bands = alt.Chart(plot).mark_area(opacity=0.12).encode(
-        x="year:O", y="ci_lower:Q", y2="ci_upper:Q", color=alt.Color("quintile:N", legend=None))
+        x=alt.X("year:O"), y=alt.Y("ci_lower:Q"), y2=alt.Y2("ci_upper:Q"),
+        color=alt.Color("quintile:N", legend=None))
     return (bands + lines).properties(height=380)
 
 

@@ -109,12 +109,12 @@ else:
     base = alt.Chart(points[["name", "code", "need", "provision", "population"]]).mark_circle(
         opacity=0.45, color="#3e4989").encode(
         x=x, y=y, size=alt.Size("population:Q", legend=None, scale=alt.Scale(range=[8, 60])),
-        tooltip=["name:N", "code:N", alt.Tooltip("need:Q", format=",.2f"),
+        tooltip=[alt.Tooltip("name:N"), alt.Tooltip("code:N"), alt.Tooltip("need:Q", format=",.2f"),
                  alt.Tooltip("provision:Q", format=",.2f")])
     shown = "one dot per small area, sized by population"
 fit = alt.Chart(band).mark_area(opacity=0.25, color="#be3c8f").encode(
-    x="need:Q", y="lower:Q", y2="upper:Q") + alt.Chart(band).mark_line(
-    color="#be3c8f", strokeWidth=2.5).encode(x="need:Q", y="fit:Q")
+    x=alt.X("need:Q"), y=alt.Y("lower:Q"), y2=alt.Y2("upper:Q")) + alt.Chart(band).mark_line(
+    color="#be3c8f", strokeWidth=2.5).encode(x=alt.X("need:Q"), y=alt.Y("fit:Q"))
 chart_with_text(
     (base + fit).properties(height=380, padding={"left": 24}), reading=readings["scatter"],
     alt_text=(f"Chart of {provision.title} against {need.title} as {shown}, with the "
@@ -132,14 +132,15 @@ decile_axis = alt.Axis(values=list(range(1, 11)), format="d", grid=False)
 bars = alt.Chart(drawn).mark_rect(color="#3e4989").encode(
     x=alt.X("left:Q", title="Deprivation decile (1 = most deprived)", axis=decile_axis,
             scale=alt.Scale(domain=[0.5, 10.5], nice=False)),
-    x2="right:Q",
+    x2=alt.X2("right:Q"),
     y=alt.Y("provision_per_head:Q",
             title=lines(f"{provision.title} ({provision.unit}), observed")),
-    tooltip=["decile:O", "areas:Q", alt.Tooltip("population:Q", format=",.0f"),
+    tooltip=[alt.Tooltip("decile:O"), alt.Tooltip("areas:Q"),
+             alt.Tooltip("population:Q", format=",.0f"),
              alt.Tooltip("provision_per_head:Q", format=",.2f"),
              alt.Tooltip("lower_ci:Q", format=",.2f"), alt.Tooltip("upper_ci:Q", format=",.2f")])
 errors = alt.Chart(drawn).mark_rule(color="black", strokeWidth=1.5).encode(
-    x="decile:Q", y="lower_ci:Q", y2="upper_ci:Q")
+    x=alt.X("decile:Q"), y=alt.Y("lower_ci:Q"), y2=alt.Y2("upper_ci:Q"))
 chart_with_text(
     (bars + errors).properties(height=300, width="container"), reading=readings["gradient"],
     alt_text="Bar chart of population-weighted provision per deprivation decile with 95% "
@@ -161,7 +162,7 @@ line = alt.Chart(curve).mark_line(color="#be3c8f", strokeWidth=2.5).encode(
             axis=alt.Axis(format="%")))
 equality = alt.Chart(pd.DataFrame({"population_share": [0, 1], "provision_share": [0, 1]})
                      ).mark_line(color="grey", strokeDash=[4, 4]).encode(
-    x="population_share:Q", y="provision_share:Q")
+    x=alt.X("population_share:Q"), y=alt.Y("provision_share:Q"))
 chart_with_text(
     (equality + line).properties(height=320), reading=readings["concentration"],
     alt_text="Concentration curve: the curve below the dashed diagonal means the more needy "
@@ -224,9 +225,10 @@ if funnel_id:
                 domain=["above 99.8%", "above 95%", "within", "below 95%", "below 99.8%"],
                 range=["#8c1a6a", "#be3c8f", "#9a9a9a", "#6c83b5", "#3b4994"])),
             shape=alt.Shape("flag:N"),
-            tooltip=["area:N", alt.Tooltip("shown:N", title="value"), "flag:N"])
+            tooltip=[alt.Tooltip("area:N"), alt.Tooltip("shown:N", title="value"),
+                     alt.Tooltip("flag:N")])
         lines_ = alt.Chart(limits).mark_line(strokeDash=[3, 3], color="black").encode(
-            x="denominator:Q", y="value:Q", detail="limit:N")
+            x=alt.X("denominator:Q"), y=alt.Y("value:Q"), detail=alt.Detail("limit:N"))
         chart_with_text(
             (lines_ + dots).properties(height=320), reading=funnel_reading(funnel),
             alt_text="Funnel plot: each area's value against its size with 95% and 99.8% "
