@@ -55,9 +55,10 @@ def build(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
     practices = build_gp_practices(raw_dir, england, log)
     units = build_stroke_units(raw_dir, log)
     workforce = build_gp_workforce(raw_dir, log)
-    builds += access_indicators(raw_dir, england, lookup, practices, units, log,
-                                workforce=workforce)
     payments = build_gp_payments(raw_dir, log)
+    builds += access_indicators(raw_dir, england, lookup, practices, units, log,
+                                workforce=workforce, payments_by_year=payments,
+                                postcodes=postcodes)
     weighted = build_weighted_populations(raw_dir, england, log, payments=payments)
     practice_imd = build_practice_imd(raw_dir, log)
 

@@ -46,13 +46,17 @@ WORKFORCE_META = {
 
 def gp_headcount_build(points: pd.DataFrame, population: pd.Series, surgeries: pd.DataFrame,
                        practice_codes: pd.Series, workforce: pd.DataFrame,
-                       log: BuildLog) -> IndicatorBuild:
+                       log: BuildLog, extra_points: pd.DataFrame | None = None
+                       ) -> IndicatorBuild:
     """The headline GP access indicator: qualified GPs within reach per 100,000 residents.
 
     E2SFCA (Luo & Qi 2009; :func:`analysis.access.e2sfca`) with Gaussian decay and a 15 km
     catchment, supply S_j = practice j's headcount of fully qualified permanent GPs
     (excluding GPs in training and locums) in 2023-24 (:func:`headcount_supply`: missing
     headcounts carried forward one year), demand = Census 2021 residents, × 100,000.
+    With ``extra_points`` (practices off the July 2023 list, placed by their payments
+    postcode) every earlier workforce year is computed too and the indicator carries them
+    all as periods (:mod:`analysis.build.periods`).
     """
     from analysis.access import e2sfca
 
@@ -97,18 +101,113 @@ def gp_headcount_build(points: pd.DataFrame, population: pd.Series, surgeries: p
         "period": "2023-24", "decimals": 1, "notes": notes,
     }
     codes = pd.Series(points.index)
-    return IndicatorBuild(meta, lambda: _table(codes, access.accessibility.reindex(points.index)))
+    if extra_points is None:
+        return IndicatorBuild(meta, lambda: _table(codes, access.accessibility.reindex(
+            points.index)))
+    from analysis.build.periods import gp_headcount_by_year, long_period_table, period_meta
+
+    by_year = gp_headcount_by_year(points, population, surgeries, extra_points, workforce,
+                                   log, skip=LATEST_YEAR)
+    by_year[LATEST_YEAR] = access.accessibility.reindex(points.index)
+    periods = sorted(by_year)
+    meta = period_meta(meta, periods, PERIODS_NOTE.format(
+        first=periods[0], last=periods[-1], what="qualified GP headcount"))
+    meta["description"] = meta["description"].replace(
+        "in 2023-24", "in each financial year (latest 2023-24)")
+    return IndicatorBuild(meta, lambda: long_period_table(
+        {p: by_year[p] for p in periods}, points.index))
+
+
+PERIODS_NOTE = (
+    "Periods {first} to {last}: the same E2SFCA for every year with that year's {what} and "
+    "the Census 2021 population throughout. The latest year places the practices of the "
+    "July 2023 list; earlier years also place practices that had closed or merged by then, "
+    "at the postcode of their last payments file (OS Code-Point Open centroid), so their "
+    "supply is not lost. Practice locations, not LSOA boundaries, change between years.")
+
+
+def gp_access_period_builds(england, practices: pd.DataFrame, workforce: pd.DataFrame,
+                            payments: pd.DataFrame, postcodes: pd.DataFrame,
+                            log: BuildLog) -> list[IndicatorBuild]:
+    """The two multi-period GP access indicators (qualified GPs and funding within reach,
+    every year), as :func:`access_indicators` makes them; see :mod:`analysis.build.periods`."""
+    from analysis.access import e2sfca, facility_points, representative_points
+    from analysis.build.periods import unlisted_practice_points
+
+    points = representative_points(england.set_index("lsoa21_code"))
+    population = england.set_index("lsoa21_code")["population"].astype(float)
+    surgeries = facility_points(practices, id_column="practice_code")
+    extra = unlisted_practice_points(payments, postcodes, pd.Index(practices["practice_code"]))
+    log.cover("unlisted_practices_placed_by_postcode", count=int(len(extra)))
+    gp_build = gp_headcount_build(points, population, surgeries, practices["practice_code"],
+                                  workforce, log, extra_points=extra)
+    latest_payments = practices.set_index("practice_code")["total_payments_2022_23"].astype(
+        float)
+    pay_access = e2sfca(points, population, surgeries, latest_payments,
+                        catchment_km=CATCHMENT_KM, per=1.0)
+    log.cover("e2sfca_payments", summary=pay_access.summary())
+    return [gp_build, funding_build(points, population, surgeries, extra, payments,
+                                    latest_payments, pay_access, log)]
+
+
+def funding_meta(sources: dict) -> dict:
+    """Metadata of GP funding within reach (the one-year form, latest year 2022-23), with
+    ``sources`` (source, publisher, licence, URL) of the years it is built from."""
+    return {
+        **_meta("gp_payments", **sources), "geography": "lsoa21",
+        "aggregation": "population_weighted_mean",
+        "id": "gp_access_funding_per_resident", "kind": "provision",
+        "title": "GP funding within reach (E2SFCA)",
+        "description": "NHS payments to GP practices within 15 km in 2022-23, shared "
+                       "between all the people who could use them and weighted by "
+                       "distance, per resident. Higher means more GP funding within reach.",
+        "unit": "£ per resident", "polarity": "higher_is_better",
+        "period": "2022-23", "decimals": 0,
+        "notes": "E2SFCA (Luo & Qi 2009), Gaussian decay, 15 km; supply = total NHS "
+                 "payments 2022-23 (practices missing from the 2022-23 file contribute "
+                 "nothing). " + REPRESENTATIVE_POINT_NOTE}
+
+
+def funding_build(points: pd.DataFrame, population: pd.Series, surgeries: pd.DataFrame,
+                  extra_points: pd.DataFrame, payments: pd.DataFrame,
+                  latest_payments: pd.Series, latest_access, log: BuildLog) -> IndicatorBuild:
+    """GP funding within reach for every payments year (2014-15 to 2022-23), cash terms."""
+    from analysis.build.periods import funding_by_year, long_period_table, period_meta
+
+    years = sorted(payments["year"].astype(str).unique())
+    by_year = funding_by_year(points, population, surgeries, extra_points, payments, log,
+                              skip=years[-1])
+    by_year[years[-1]] = latest_access.accessibility.reindex(points.index)
+    meta = period_meta(funding_meta(_gp_meta()), years, PERIODS_NOTE.format(
+        first=years[0], last=years[-1], what="total NHS payments (excluding COVID and PCN "
+        "lines)") + " Cash terms: not adjusted for inflation.")
+    meta["description"] = meta["description"].replace(
+        "in 2022-23", "in each financial year (latest 2022-23, cash terms)")
+    return IndicatorBuild(meta, lambda: long_period_table(
+        {p: by_year[p] for p in years}, points.index))
+
+
+def _gp_meta() -> dict:
+    return {"source": "NHS Payments to General Practice 2014-15 to 2022-23 and Patients "
+                      "Registered at a GP Practice, July 2023 (practice locations and lists)",
+            "publisher": "NHS England", "licence": SOURCES["gp_practices"].licence,
+            "source_url": SOURCES["gp_practices"].source_url}
 
 
 def access_indicators(raw_dir: Path, england, lookup: pd.DataFrame, practices: pd.DataFrame,
                       units: pd.DataFrame, log: BuildLog,
-                      workforce: pd.DataFrame | None = None) -> list[IndicatorBuild]:
+                      workforce: pd.DataFrame | None = None,
+                      payments_by_year: pd.DataFrame | None = None,
+                      postcodes: pd.DataFrame | None = None) -> list[IndicatorBuild]:
     """Provision measured from facilities: GP catchment access (E2SFCA) by qualified GPs,
     registered-list places and payments, distance to the nearest practice, stroke travel
     times, and stroke admissions as a need indicator.
 
     ``workforce`` is the :func:`analysis.build.workforce.build_gp_workforce` table; it is
-    built from ``raw_dir`` when not given."""
+    built from ``raw_dir`` when not given. With ``payments_by_year`` (every payments year,
+    :func:`analysis.build.services.build_gp_payments`) and ``postcodes`` (the postcode
+    index) the two GP access indicators carry every year as periods
+    (:func:`gp_access_period_builds`); without them, the latest year only."""
     from analysis.access import (
         e2sfca,
         facility_points,
@@ -179,19 +278,8 @@ def access_indicators(raw_dir: Path, england, lookup: pd.DataFrame, practices: p
                       "not a measure of GP capacity. " + STRAIGHT_LINE_NOTE + " "
                       + REPRESENTATIVE_POINT_NOTE},
             lambda: _table(codes, list_access.accessibility.reindex(points.index))),
-        IndicatorBuild(
-            {**_meta("gp_payments", **gp_meta), **common,
-             "id": "gp_access_funding_per_resident", "kind": "provision",
-             "title": "GP funding within reach (E2SFCA)",
-             "description": "NHS payments to GP practices within 15 km in 2022-23, shared "
-                            "between all the people who could use them and weighted by "
-                            "distance, per resident. Higher means more GP funding within reach.",
-             "unit": "£ per resident", "polarity": "higher_is_better",
-             "period": "2022-23", "decimals": 0,
-             "notes": "E2SFCA (Luo & Qi 2009), Gaussian decay, 15 km; supply = total NHS "
-                      "payments 2022-23 (practices missing from the 2022-23 file contribute "
-                      "nothing). " + REPRESENTATIVE_POINT_NOTE},
-            lambda: _table(codes, pay_access.accessibility.reindex(points.index))),
+        IndicatorBuild(funding_meta(gp_meta),
+                       lambda: _table(codes, pay_access.accessibility.reindex(points.index))),
         IndicatorBuild(
             {**_meta("gp_practices", **gp_meta), **common,
              "id": "gp_nearest_km", "kind": "provision",
@@ -244,4 +332,8 @@ def access_indicators(raw_dir: Path, england, lookup: pd.DataFrame, practices: p
                            numerator=admissions.table["admissions_per_year"],
                            denominator=admissions.table["population"])),
     ]
+    if payments_by_year is not None and postcodes is not None:
+        by_id = {b.meta["id"]: b for b in gp_access_period_builds(
+            england, practices, workforce, payments_by_year, postcodes, log)}
+        builds = [by_id.get(b.meta["id"], b) for b in builds]
     return builds

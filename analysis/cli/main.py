@@ -19,6 +19,7 @@ from analysis.cli.funding import gp_funding
 from analysis.cli.indicators import indicators_app
 from analysis.cli.notes import notes_app, reviews_app
 from analysis.cli.services import services_app
+from analysis.cli.trends import trends
 
 app = typer.Typer(
     help="Fairshare: where is need high and provision low, and what would redirecting "
@@ -34,6 +35,7 @@ app.command()(allocate)
 app.command()(audit)
 app.command()(dashboard)
 app.command("briefing")(briefing_command)
+app.command()(trends)
 app.add_typer(data_app, name="data")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(notes_app, name="notes")

@@ -2,7 +2,11 @@
 
 An indicator is metadata (:class:`IndicatorMeta`) plus a value table keyed by area code
 (``area_code``, ``value`` and optionally ``numerator``, ``denominator``, ``lower_ci``,
-``upper_ci``, ``decile``, ``rank``, ``category``). On disk an indicator is a *package*::
+``upper_ci``, ``decile``, ``rank``, ``category``). An indicator measured in several periods is
+still one indicator: its table carries a ``period`` column (one row per area × period), its
+metadata lists ``periods`` oldest first, and ``period`` is the latest of them. Every reader
+gets the latest period unless it asks for another (``registry.get(id, period=...)``);
+:meth:`IndicatorRegistry.all_periods` gives them all. On disk an indicator is a *package*::
 
     data/indicators/<id>/indicator.yaml   # metadata
     data/indicators/<id>/data.parquet     # or data.csv
@@ -42,6 +46,8 @@ INDICATOR_ID = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,63}\Z")
 #: Decimal places an indicator may ask for (more is meaningless and, mapped, costly).
 MAX_DECIMALS = 10
 INDICATORS_DIR = "indicators"
+#: The column of a value table that holds the period of each row (multi-period indicators).
+PERIOD_COLUMN = "period"
 COLUMN_KEYS: tuple[str, ...] = (
     "area_code_column", "value_column", "numerator_column", "denominator_column",
     "lower_ci_column", "upper_ci_column",
@@ -101,6 +107,9 @@ class IndicatorMeta:
     denominator_column: str = ""
     lower_ci_column: str = ""
     upper_ci_column: str = ""
+    #: Every period of a multi-period indicator, oldest first (``period`` is the last);
+    #: empty for an indicator of one period.
+    periods: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -117,7 +126,10 @@ class IndicatorMeta:
         if missing:
             raise IndicatorError(f"{origin}: missing metadata key(s): {', '.join(missing)}")
         values = {k: raw[k] for k in names if k in raw}
-        for key in names - {"decimals"}:
+        if "periods" in values:
+            values["periods"] = parse_periods(values["periods"], values.get("period"),
+                                              origin=origin)
+        for key in names - {"decimals", "periods"}:
             if key in values and not isinstance(values[key], str):
                 values[key] = str(values[key])
         checks = {
@@ -152,7 +164,10 @@ class IndicatorMeta:
         out = {
             k: v for k, v in asdict(self).items()
             if k != "extra" and not (k in COLUMN_KEYS and not v)
+            and not (k == "periods" and not v)
         }
+        if self.periods:
+            out["periods"] = list(self.periods)
         out.update(dict(self.extra))
         return out
 
@@ -160,10 +175,55 @@ class IndicatorMeta:
     def higher_is_worse(self) -> bool:
         return self.polarity == "higher_is_worse"
 
+    @property
+    def all_periods(self) -> tuple[str, ...]:
+        """Every period the indicator has, oldest first (just ``period`` for one period)."""
+        return self.periods or (self.period,)
+
+    @property
+    def multi_period(self) -> bool:
+        """Whether the indicator is measured in more than one period."""
+        return len(self.periods) > 1
+
+    def check_period(self, period: str | None) -> str:
+        """``period`` if the indicator has it, the latest period for ``None``; otherwise an
+        :class:`IndicatorError` naming the indicator and its periods."""
+        if period is None:
+            return self.period
+        if str(period) in self.all_periods:
+            return str(period)
+        raise IndicatorError(
+            f"Indicator {self.id!r} has no period {str(period)!r}; its periods are: "
+            f"{', '.join(self.all_periods)}")
+
+
+def parse_periods(raw: Any, period: Any, *, origin: str) -> tuple[str, ...]:
+    """The ``periods`` key as a tuple of distinct non-empty labels, oldest first, whose last
+    is ``period`` (the latest, what every page shows); :class:`IndicatorError` otherwise."""
+    if isinstance(raw, str) or not isinstance(raw, Iterable):
+        raise IndicatorError(f"{origin}: periods must be a list of period labels, oldest "
+                             f"first; got {raw!r}")
+    labels = tuple(str(p).strip() for p in raw)
+    if not labels or any(not p for p in labels):
+        raise IndicatorError(f"{origin}: periods must list at least one non-empty label")
+    repeated = sorted({p for p in labels if labels.count(p) > 1})
+    if repeated:
+        raise IndicatorError(f"{origin}: periods lists {', '.join(repeated)} more than once")
+    if str(period or "").strip() != labels[-1]:
+        raise IndicatorError(f"{origin}: period is {period!r} but the latest of periods is "
+                             f"{labels[-1]!r}; period must be the last of periods")
+    return labels
+
 
 @dataclass(frozen=True)
 class Indicator:
-    """An indicator's metadata and its value table (one row per area code)."""
+    """An indicator's metadata and its value table (one row per area code).
+
+    An indicator built by the ingest of a multi-period file may carry every period in
+    ``data`` (with a ``period`` column) so that its package stores them all; the registry
+    hands readers one period at a time (:meth:`for_period`), and ``by_area``/``values``
+    are always of one period (the latest unless sliced).
+    """
 
     meta: IndicatorMeta
     data: pd.DataFrame
@@ -173,10 +233,25 @@ class Indicator:
 
     @property
     def by_area(self) -> pd.DataFrame:
-        """The value table indexed by area code (shared and read-only: do not change it)."""
+        """The value table indexed by area code (shared and read-only: do not change it);
+        the latest period's when the table holds several."""
         if self.indexed is None:
-            object.__setattr__(self, "indexed", self.data.set_index("area_code"))
+            table = (period_rows(self.data, self.meta.period)
+                     if PERIOD_COLUMN in self.data.columns else self.data)
+            object.__setattr__(self, "indexed", table.set_index("area_code"))
         return self.indexed  # type: ignore[return-value]
+
+    def for_period(self, period: str | None = None) -> Indicator:
+        """This indicator in one period (the latest for ``None``): one row per area, no
+        ``period`` column. Raises :class:`IndicatorError` for a period it does not have."""
+        wanted = self.meta.check_period(period)
+        if PERIOD_COLUMN not in self.data.columns:
+            return self
+        return Indicator(self.meta, period_rows(self.data, wanted))
+
+    def all_periods(self) -> pd.DataFrame:
+        """Every period's rows with a ``period`` column, oldest period first."""
+        return long_table(self.data, self.meta)
 
     @property
     def values(self) -> pd.Series:
@@ -184,14 +259,56 @@ class Indicator:
         return self.by_area["value"]
 
 
+def period_rows(data: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The rows of one period of a multi-period table, without the ``period`` column."""
+    rows = data.loc[data[PERIOD_COLUMN].astype(str).to_numpy() == period]
+    return rows.drop(columns=PERIOD_COLUMN).reset_index(drop=True)
+
+
+def long_table(data: pd.DataFrame, meta: IndicatorMeta) -> pd.DataFrame:
+    """A value table with a ``period`` column (text), its periods in ``meta``'s order
+    (oldest first); a one-period table gets ``meta.period`` on every row."""
+    if PERIOD_COLUMN not in data.columns:
+        return data.assign(**{PERIOD_COLUMN: meta.period})
+    order = {p: i for i, p in enumerate(meta.all_periods)}
+    labels = data[PERIOD_COLUMN].astype(str)
+    out = data.assign(**{PERIOD_COLUMN: labels})
+    rank = labels.map(order).to_numpy()
+    return out.iloc[pd.Series(rank).argsort(kind="stable").to_numpy()].reset_index(drop=True)
+
+
+def check_periods(data: pd.DataFrame, meta: IndicatorMeta, *, origin: str) -> None:
+    """A table's ``period`` column must hold exactly the metadata's periods (and a table
+    without one must belong to an indicator of one period)."""
+    if PERIOD_COLUMN not in data.columns:
+        if meta.multi_period:
+            raise IndicatorError(f"{origin}: the metadata lists periods "
+                                 f"{', '.join(meta.periods)} but the data have no period "
+                                 "column")
+        return
+    found = set(data[PERIOD_COLUMN].astype(str).unique())
+    listed = set(meta.all_periods)
+    if found != listed:
+        extra, missing = sorted(found - listed), sorted(listed - found)
+        parts = ([f"periods not in the metadata: {', '.join(extra)}"] if extra else []) + (
+            [f"periods without rows: {', '.join(missing)}"] if missing else [])
+        raise IndicatorError(f"{origin} ({meta.id}): {'; '.join(parts)}")
+
+
 def validate_values(data: pd.DataFrame, *, origin: str) -> pd.DataFrame:
-    """Check a value table's shape: ``area_code`` + numeric ``value``, unique codes."""
+    """Check a value table's shape: ``area_code`` + numeric ``value``, unique codes (unique
+    within each period when the table has a ``period`` column)."""
     missing = [c for c in ("area_code", "value") if c not in data.columns]
     if missing:
         raise IndicatorError(f"{origin}: missing column(s) {', '.join(missing)}")
     if data.empty:
         raise IndicatorError(f"{origin}: no rows")
     codes = data["area_code"].astype(str)
+    if PERIOD_COLUMN in data.columns:
+        labels = data[PERIOD_COLUMN].astype(str)
+        if data[PERIOD_COLUMN].isna().any() or (labels.str.strip() == "").any():
+            raise IndicatorError(f"{origin}: column 'period' has empty cells")
+        codes = codes + " in " + labels
     dup = codes[codes.duplicated()]
     if len(dup):
         raise IndicatorError(
@@ -238,6 +355,13 @@ def read_indicator_data(folder: Path) -> pd.DataFrame:
             data = pd.read_csv(csv, dtype={"area_code": str})
     except (OSError, ValueError) as exc:
         raise DataFileError(f"{folder}: indicator data unreadable: {exc}") from exc
+    # values are stored as float32 where seven significant figures are plenty (multi-period
+    # packages, to keep data/ small); readers always get float64, as before
+    for column in VALUE_COLUMNS:
+        if column in data.columns and data[column].dtype == "float32":
+            data[column] = data[column].astype("float64")
+    if PERIOD_COLUMN in data.columns:
+        data[PERIOD_COLUMN] = data[PERIOD_COLUMN].astype(str)
     return validate_values(data, origin=str(parquet if parquet.is_file() else csv))
 
 
@@ -253,6 +377,7 @@ class IndicatorRegistry:
         self._meta: dict[str, IndicatorMeta] = {}
         self._folders: dict[str, Path] = {}
         self._session: dict[str, Indicator] = {}
+        self._session_slices: dict[tuple[str, str], tuple[Indicator, Indicator]] = {}
         self._errors: list[str] = []
         self._scan()
 
@@ -321,22 +446,56 @@ class IndicatorRegistry:
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         return f"Unknown indicator {indicator_id!r}.{hint}"
 
-    def get(self, indicator_id: str) -> Indicator:
-        """The indicator with its value table (loaded on first use, cached per file).
+    def get(self, indicator_id: str, period: str | None = None) -> Indicator:
+        """The indicator with its value table of one period (loaded on first use, cached per
+        file): the latest period unless ``period`` names another of ``meta.periods``.
 
-        Raises :class:`DataFileError` naming the file when its data file is missing,
-        unreadable, or does not match the checksum recorded for it (the manifest's, or the
-        package's own ``data_sha256``: :mod:`analysis.data.integrity`).
+        Raises :class:`IndicatorError` naming the indicator and its periods for a period it
+        does not have, and :class:`DataFileError` naming the file when its data file is
+        missing, unreadable, or does not match the checksum recorded for it (the
+        manifest's, or the package's own ``data_sha256``: :mod:`analysis.data.integrity`).
         """
         if indicator_id in self._session:
-            return self._session[indicator_id]
+            return self._session_period(indicator_id, period)
         meta = self.meta(indicator_id)
+        wanted = meta.check_period(period)
         folder = self._folders[indicator_id]
-        data = _cached_data(str(folder), _mtime(folder))
+        mtime = _mtime(folder)
+        data = _cached_data(str(folder), mtime)
         # after the read, so an unreadable file says so; a readable one must match the
         # SHA-256 recorded for it (a swapped or damaged file fails here, hashed once a change)
         verify_package(folder, meta.extra)
-        return Indicator(meta, data, _cached_indexed(str(folder), _mtime(folder)))
+        if PERIOD_COLUMN not in data.columns and not meta.multi_period:
+            return Indicator(meta, data, _cached_indexed(str(folder), mtime))
+        check_periods(data, meta, origin=str(folder))
+        table, indexed = _cached_period(str(folder), mtime, wanted)
+        return Indicator(meta, table, indexed)
+
+    def _session_period(self, indicator_id: str, period: str | None) -> Indicator:
+        indicator = self._session[indicator_id]
+        wanted = indicator.meta.check_period(period)
+        if "period" not in indicator.data.columns:
+            return indicator
+        key = (indicator_id, wanted)
+        cached = self._session_slices.get(key)
+        if cached is None or cached[0] is not indicator:
+            # one object per period, so memos keyed by a table's identity stay warm
+            cached = (indicator, indicator.for_period(wanted))
+            self._session_slices[key] = cached
+        return cached[1]
+
+    def all_periods(self, indicator_id: str) -> pd.DataFrame:
+        """Every period's values of an indicator in one long table (``area_code``,
+        ``period``, ``value`` …; oldest period first). An indicator of one period gives its
+        table with ``period`` = ``meta.period``. Checked like :meth:`get`."""
+        if indicator_id in self._session:
+            return self._session[indicator_id].all_periods()
+        meta = self.meta(indicator_id)
+        folder = self._folders[indicator_id]
+        data = _cached_data(str(folder), _mtime(folder))
+        verify_package(folder, meta.extra)
+        check_periods(data, meta, origin=str(folder))
+        return long_table(data, meta)
 
     def folder(self, indicator_id: str) -> Path | None:
         """The package folder of an indicator on disk (``None`` for a session upload)."""
@@ -374,6 +533,13 @@ def _cached_data(folder: str, mtime: float) -> pd.DataFrame:
 @lru_cache(maxsize=64)
 def _cached_indexed(folder: str, mtime: float) -> pd.DataFrame:
     return _cached_data(folder, mtime).set_index("area_code")
+
+
+@lru_cache(maxsize=128)
+def _cached_period(folder: str, mtime: float, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # one table object per period, so the memos keyed by a table's identity keep working
+    table = period_rows(_cached_data(folder, mtime), period)
+    return table, table.set_index("area_code")
 
 
 @data_cache(maxsize=2)

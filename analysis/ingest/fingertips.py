@@ -19,7 +19,7 @@ from analysis.ingest.geography import (
     _family_label,
 )
 from analysis.ingest.metadata import _Options
-from analysis.ingest.readers import _as_text, _distinct, _norm, _Table
+from analysis.ingest.readers import _as_text, _distinct, _norm, _read_bytes, _Table
 from analysis.ingest.report import ValidationReport, _show
 
 FINGERTIPS_REQUIRED = ("area_code", "area_type", "time_period", "value")
@@ -172,3 +172,73 @@ def _fingertips_filter(table: _Table, codes: pd.Series, options: _Options,
         f"Fingertips export: area type {', '.join(chosen)}, period {period}; "
         f"{int(keep.sum()):,} of {total:,} rows used")
     return keep, period
+
+
+#: ``period: all`` in the metadata of a Fingertips export keeps every period as one
+#: indicator with periods (any other value keeps one period, as before).
+ALL_PERIODS = "all"
+
+
+def export_periods(frame: pd.DataFrame) -> list[str]:
+    """The distinct ``Time period`` labels of a Fingertips export, oldest first (by ``Time
+    period Sortable`` where present, else by the first year in the label)."""
+    col = {_norm(c): c for c in reversed(list(frame.columns))}
+    periods = _as_text(frame[col["time_period"]])
+    no_key = pd.Series(np.nan, index=frame.index)
+    sortable = pd.to_numeric(_as_text(frame[col["time_period_sortable"]])
+                             if "time_period_sortable" in col else no_key, errors="coerce")
+    best = sortable.groupby(periods).max()
+    return sorted((p for p in _distinct(periods) if p),
+                  key=lambda p: (_period_key(p, best.get(p)), p))
+
+
+def fingertips_all_periods(data: bytes, name: str, meta: Any
+                           ) -> tuple[Any, ValidationReport]:
+    """A Fingertips export with several periods as **one** indicator with periods: each
+    period is checked exactly as a one-period import (``period`` set to it), the latest
+    first, which fixes the area type's geography for the others; periods in which that
+    geography has no rows (e.g. England-only years) are left out and said. Returns the
+    indicator (``data`` with a ``period`` column, ``meta.periods`` oldest first and
+    ``meta.period`` the latest) and the latest period's report, or ``None`` and the
+    report of the period that failed."""
+    from dataclasses import replace
+
+    from analysis.data import Indicator, IndicatorMeta
+
+    # imported here: validation imports this module
+    from analysis.ingest.validation import _process
+
+    report = ValidationReport(file=name)
+    table = _read_bytes(data, name, report)
+    if table is None:
+        return None, report
+    if not _is_fingertips(table.frame.columns):
+        report.error("period", "period: all is for Fingertips exports (Area Type and Time "
+                     "period columns); give one period for other files")
+        return None, report
+    raw = dict(meta.to_mapping() if isinstance(meta, IndicatorMeta) else meta)
+    periods = export_periods(table.frame)
+    latest, latest_report = _process(data, name, {**raw, "period": periods[-1]})
+    if latest is None:
+        return None, latest_report
+    fixed = {**raw, "geography": latest_report.geography or raw.get("geography", "auto")}
+    parts, kept, left_out = [latest.data.assign(period=periods[-1])], [periods[-1]], []
+    for period in reversed(periods[:-1]):
+        indicator, period_report = _process(data, name, {**fixed, "period": period})
+        if indicator is None:
+            if all(i.rule == "fingertips" for i in period_report.errors):
+                left_out.append(period)  # no rows of this geography in that period
+                continue
+            period_report.notes.append(f"(checking period {period})")
+            return None, period_report
+        parts.append(indicator.data.assign(period=period))
+        kept.append(period)
+    kept.reverse()
+    if left_out:
+        latest_report.notes.append(
+            f"Periods without rows of this geography, left out: {', '.join(sorted(left_out))}")
+    latest_report.notes.append(f"Fingertips export: {len(kept)} periods kept as one "
+                               f"indicator ({kept[0]} to {kept[-1]})")
+    combined = pd.concat(parts[::-1], ignore_index=True)
+    final = replace(latest.meta, period=kept[-1], periods=tuple(kept))
+    return Indicator(final, combined), latest_report

@@ -19,13 +19,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.data import DataFileError
+from analysis.data import DataFileError, IndicatorMeta
 from analysis.data.indicators import COLUMN_KEYS, Indicator, validate_values
 from analysis.ingest.fingertips import (
+    ALL_PERIODS,
     _ci_level,
     _fingertips_columns,
     _fingertips_filter,
     _is_fingertips,
+    fingertips_all_periods,
 )
 from analysis.ingest.geography import (
     _check_geography,
@@ -34,7 +36,7 @@ from analysis.ingest.geography import (
     _practices_to_areas,
     _practices_to_lsoa,
 )
-from analysis.ingest.metadata import IMPORT_KEYS, _Options, _resolve_meta
+from analysis.ingest.metadata import IMPORT_KEYS, MAX_META_BYTES, _Options, _resolve_meta
 from analysis.ingest.readers import (
     ALIASES,
     NUMERIC_ROLES,
@@ -193,6 +195,9 @@ def _no_progress(fraction: float, stage: str) -> None:
 
 def _process(data: bytes, name: str, meta: Any, *, need_meta: bool = False,
              progress: Progress | None = None) -> tuple[Indicator | None, ValidationReport]:
+    every_period = _all_periods_meta(meta)
+    if every_period is not None:
+        return fingertips_all_periods(data, name, every_period)
     report = ValidationReport(file=name)
     try:
         return _process_checked(data, name, meta, report, need_meta=need_meta,
@@ -205,6 +210,27 @@ def _process(data: bytes, name: str, meta: Any, *, need_meta: bool = False,
         report.error("internal", f"the file could not be checked ({type(exc).__name__}: "
                      f"{_plain(exc)}); please report this")
         return None, report
+
+
+def _all_periods_meta(meta: Any) -> Mapping[str, Any] | None:
+    """The metadata as a mapping when it asks for every period of a file (``period: all``),
+    else ``None`` (a YAML file that cannot be read is left to the normal check to report)."""
+    if isinstance(meta, str | os.PathLike):
+        import yaml
+
+        try:
+            path = Path(meta)
+            meta = (yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+                    if path.stat().st_size <= MAX_META_BYTES else None)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return None
+    elif isinstance(meta, IndicatorMeta):
+        meta = meta.to_mapping()
+    if not isinstance(meta, Mapping):
+        return None
+    period = meta.get("period")
+    asks = isinstance(period, str) and period.strip().lower() == ALL_PERIODS
+    return meta if asks else None
 
 
 def _process_checked(data: bytes, name: str, meta_source: Any, report: ValidationReport, *,

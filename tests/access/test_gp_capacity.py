@@ -64,7 +64,8 @@ def test_every_lsoa_has_a_plausible_value(values):
     assert 25 < low < 40 and 90 < high < 110  # GPs per 100,000 residents
     # the highest is the Isles of Scilly: 6 GPs for 2,055 residents, no one else in reach
     assert values.idxmax() == "E01019077"
-    assert values.max() == pytest.approx(6 / 2_055 * 100_000, rel=1e-9)
+    # stored as float32 (seven significant figures), read back as float64
+    assert values.max() == pytest.approx(6 / 2_055 * 100_000, rel=1e-6)
 
 
 def test_shipped_values_are_reproduced_and_every_located_gp_shared_once(values):
@@ -77,10 +78,10 @@ def test_shipped_values_are_reproduced_and_every_located_gp_shared_once(values):
                     facility_points(practices, id_column="practice_code"),
                     supply.supply, catchment_km=15.0, per=100_000.0)
     assert result.accessibility.reindex(values.index).to_numpy() == pytest.approx(
-        values.to_numpy(), rel=1e-12)
+        values.to_numpy(), rel=1e-6)
     located = supply.supply.drop(["N81119", "N83018"]).sum()
     shared = (values * pack["population"].reindex(values.index)).sum() / 100_000
-    assert shared == pytest.approx(located, rel=1e-9)
+    assert shared == pytest.approx(located, rel=1e-6)
     assert result.unreached_supply.empty
 
 
