@@ -23,6 +23,7 @@ Cleaning rules (one reason per excluded record, the first check it fails):
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -66,10 +67,15 @@ class AuditEngine:
     name: EngineName
     con: Any
     _owned_spark: Any = None
+    #: DuckDB's spill folder, made for this connection and removed when it closes
+    spill_dir: str | None = None
 
     def close(self) -> None:
         if self.name == "duckdb":
             self.con.disconnect()
+        if self.spill_dir is not None:
+            shutil.rmtree(self.spill_dir, ignore_errors=True)
+            self.spill_dir = None
 
     def lookup_table(self, name: str, frame: pd.DataFrame) -> Any:
         """A small lookup as a table of the engine itself (a temporary table in DuckDB, a
@@ -94,12 +100,17 @@ def connect(engine: EngineName = "duckdb", *, spark_session: Any = None,
     import ibis
 
     if engine == "duckdb":
-        con = ibis.duckdb.connect(
-            temp_directory=tempfile.mkdtemp(prefix="fairshare-audit-"),
-            **({"memory_limit": memory_limit} if memory_limit else {}),
-            **({"threads": threads} if threads else {}),
-        )
-        return AuditEngine("duckdb", con)
+        spill = tempfile.mkdtemp(prefix="fairshare-audit-")
+        try:
+            con = ibis.duckdb.connect(
+                temp_directory=spill,
+                **({"memory_limit": memory_limit} if memory_limit else {}),
+                **({"threads": threads} if threads else {}),
+            )
+        except Exception:
+            shutil.rmtree(spill, ignore_errors=True)
+            raise
+        return AuditEngine("duckdb", con, spill_dir=spill)
     if engine == "spark":
         session = spark_session
         if session is None:

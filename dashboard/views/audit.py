@@ -51,7 +51,10 @@ source = st.radio("Records", list(SOURCES), horizontal=True, key="audit_source",
 records = None
 upload = None
 if source == "upload":
-    upload = st.file_uploader(f"Records (CSV or Parquet, up to {MAX_UPLOAD_BYTES // 2**20} MB)",
+    # the server refuses files over its own upload limit before the engine's cap applies
+    limit_mb = min(MAX_UPLOAD_BYTES // 2**20, int(st.get_option("server.maxUploadSize")))
+    upload = st.file_uploader(f"Records (CSV or Parquet, up to {limit_mb} MB; larger files: "
+                              "`fairshare audit FILE`)",
                               type=["csv", "txt", "parquet"], key="audit_file")
     if upload is not None:
         try:

@@ -3,6 +3,8 @@ counted or left out with exactly one reason, whatever the file looks like."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -227,3 +229,12 @@ def test_values_as_written_are_tidied_after_counting_and_their_counts_merged(duc
         C.AREA_MISSING: 1}
     sites = counts.splits["site"].groupby("value", observed=True)["events"].sum().to_dict()
     assert sites == {"Hub A": 3, "Hub B": 1, "(not given)": 1}
+
+
+def test_closing_the_engine_removes_its_spill_folder():
+    engine = connect("duckdb")
+    spill = Path(engine.spill_dir)
+    assert spill.is_dir() and spill.name.startswith("fairshare-audit-")
+    engine.close()
+    assert not spill.exists()
+    engine.close()  # closing twice is harmless
