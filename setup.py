@@ -20,6 +20,7 @@ setup(
     package_data={
         "analysis.briefing.templates": ["*.j2"],
         "analysis.learning.migrations": ["script.py.mako"],
+        "dashboard.assets": ["*.png"],
         SETTINGS: ["config.toml"],
         **{name: ["*.parquet", "*.yaml", "*.json", "*.md"] for name in DATA},
     },

@@ -21,15 +21,29 @@ from dashboard.state import (  # noqa: E402
     study_area_picker,
 )
 
-st.set_page_config(page_title="Fairshare", page_icon=":material/balance:", layout="wide")
+# a local image: a Material or emoji page icon makes the browser fetch it from the internet
+st.set_page_config(page_title="Fairshare", page_icon=str(ROOT / "dashboard" / "assets"
+                                                         / "fairshare-icon.png"), layout="wide")
 
 PAGES_DIR = ROOT / "dashboard" / "views"
-PAGES = [
-    st.Page(str(PAGES_DIR / "overview.py"), title="Overview", icon=":material/home:",
-            url_path="overview", default=True),
+OVERVIEW = st.Page(str(PAGES_DIR / "overview.py"), title="Overview", icon=":material/home:",
+                   url_path="overview")
+
+
+def _enter() -> None:
+    # Streamlit serves its default page at "/" only, so "/overview" would be "Page not
+    # found": the default is this entrance, which opens the Overview with the same query
+    st.switch_page(OVERVIEW, query_params=st.query_params.to_dict())
+
+
+ENTRANCE = st.Page(_enter, title="Fairshare", url_path="start", default=True)
+MENU = [
+    OVERVIEW,
     st.Page(str(PAGES_DIR / "map.py"), title="Map", icon=":material/map:", url_path="map"),
     st.Page(str(PAGES_DIR / "inverse_care.py"), title="Inverse care law",
             icon=":material/balance:", url_path="inverse-care"),
+    st.Page(str(PAGES_DIR / "trends.py"), title="Trends", icon=":material/trending_up:",
+            url_path="trends"),
     st.Page(str(PAGES_DIR / "gp_funding.py"), title="GP funding", icon=":material/payments:",
             url_path="gp-funding"),
     st.Page(str(PAGES_DIR / "profile.py"), title="Area profile",
@@ -45,7 +59,14 @@ PAGES = [
 ]
 
 started = time.perf_counter()
-page = st.navigation(PAGES)
+# the menu is drawn here rather than by st.navigation, so that the entrance stays out of it
+page = st.navigation([ENTRANCE, *MENU], position="hidden")
+if page.url_path == ENTRANCE.url_path:
+    page.run()  # switches to the Overview before anything is drawn (or warned) here
+with st.sidebar:
+    for item in MENU:
+        st.page_link(item)
+    st.divider()
 # one error boundary for every page: a failure is logged with its traceback and shown as a
 # sentence naming what failed; st.stop/st.rerun/st.switch_page pass through
 with page_boundary(page=page.title):

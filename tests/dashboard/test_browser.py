@@ -7,106 +7,41 @@ to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.dashboard.browser_support import (
+    choose,
+    chromium,
+    open_page,
+    require_chromium,
+    streamlit_server,
+    upload_until,
+)
+from tests.dashboard.browser_support import wait_for_script_run as wait_for_app
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 "--disable-quic", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run must install Debian's chromium",
-                    pytrace=False)
-    pytest.skip(f"{CHROMIUM} not installed", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+require_chromium()
 
 
 @pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
-         "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-        pytest.fail(f"streamlit did not start on {url}:\n{output[-3000:]}")
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+def server(tmp_path_factory):
+    with streamlit_server({"FAIRSHARE_STATE_DIR": str(tmp_path_factory.mktemp("e2e"))}) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
-def page(browser, request, tmp_path):
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1400,
-                                                                   "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-
-
-def wait_for_app(page) -> None:
-    page.wait_for_selector("[data-testid='stApp']")
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
-        ".includes('Running')")
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    box.fill(option)
-    page.get_by_role("option", name=option).first.click()
+def page(browser, request):
+    with open_page(browser, request) as page:
+        yield page
 
 
 def test_map_choose_area_inverse_care_and_download(server, page):
@@ -184,10 +119,10 @@ def test_equity_audit_of_uploaded_records(server, page, tmp_path):
     page.goto(f"{server}/equity-audit?area=E08000010")
     wait_for_app(page)
     page.get_by_role("heading", name="Equity audit of a service's own records").wait_for()
-    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(
-        str(upload))
-    page.locator("[data-testid='stFileChipName']").first.wait_for(state="attached")
-    page.get_by_role("button", name="Run the audit").click()
+    run = page.get_by_role("button", name="Run the audit")
+    run.wait_for()  # the page's first run has reached the button: the uploader is live
+    upload_until(page, upload, run)
+    run.click()
     page.get_by_text("most deprived fifth of Wigan").first.wait_for(timeout=120_000)
     page.get_by_role("tab", name="Map").click()
     page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for()
@@ -198,3 +133,16 @@ def test_equity_audit_of_uploaded_records(server, page, tmp_path):
     data = json.loads(Path(info.value.path()).read_text())
     assert data["rows"] == 3_000 and data["simulated"] is False
     assert data["study_area"]["code"] == "E08000010"
+
+
+def test_root_and_every_page_path_open_without_a_dialog(server, page):
+    # "/" is the entrance: it opens /overview with the query it was given
+    page.goto(f"{server}/?area=E08000010")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Wigan").first.wait_for()
+    assert page.url.startswith(f"{server}/overview?") and "area=E08000010" in page.url
+    for path in ("overview", "trends", "learning"):
+        page.goto(f"{server}/{path}?area=E08000010")
+        wait_for_app(page)
+        assert page.get_by_text("Page not found").count() == 0, path
+        assert f"/{path}?" in page.url, page.url
