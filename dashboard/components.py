@@ -320,7 +320,8 @@ def escape(text: object) -> str:
 # line are handled separately. Plain punctuation (, . - ( ) ') is left alone so numbers and
 # periods such as "2022-23" read as written.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$:@!{}&])")
-_LINE_START = re.compile(r"^(\s*)([#>+=-])|^(\s*\d+)([.)])")
+# only where a line start would open a block: "> ", "# ", "- ", "+ ", "1. ", "1) ", "---"
+_LINE_START = re.compile(r"^(\s*)(>|[#+=-](?=\s|$|[#+=-]))|^(\s*\d+)([.)])(?=\s|$)")
 
 
 def plain(text: object) -> str:

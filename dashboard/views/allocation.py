@@ -18,13 +18,13 @@ from analysis.allocation import (
     column_units,
     compare,
     equity_reading,
-    largest_changes,
     practice_change_points,
     practice_map_caption,
     scope_to_study_area,
     settings_text,
     trajectory_reading,
 )
+from analysis.allocation.charts import largest_changes_chart
 from analysis.explore import change_layer, change_legend, fill_expression
 from analysis.numbers import format_number
 from dashboard.components import (
@@ -33,6 +33,7 @@ from dashboard.components import (
     delta_style,
     legend_html,
     plain,
+    plain_caption,
     polygon_layer,
     table_downloads,
 )
@@ -139,9 +140,9 @@ st.caption(("Your settings differ from the ready-made scenario (its title and de
 st.expander("About this scenario").text(scenario.description)
 before, after = result.before, result.after
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Budget", amount_text(result.budget, unit),
-          help=f"Allocated {amount_text(summary['total_allocated'], unit)} (conserved); "
-               f"per-head figures in {result.per_head_unit}.")
+c1.metric("Budget", plain(amount_text(result.budget, unit)),
+          help=plain(f"Allocated {amount_text(summary['total_allocated'], unit)} (conserved); "
+                     f"per-head figures in {result.per_head_unit}."))
 c2.metric("Gain / lose", f"{summary['winners']:,} / {summary['losers']:,}",
           help=f"Of {summary['areas']:,} {scenario.area_noun()}; {summary['unchanged']:,} "
                f"unchanged and {summary['released']:,} released (no population).")
@@ -151,8 +152,8 @@ c3.metric("Concentration index vs need", format_number(after.concentration_index
           delta=format_number(ci_change, 3, signed=True), **delta_style(ci_change),
           help="Below 0: more goes where need is higher. Before → after the final year.")
 shortfall = after.fair_share_shortfall - before.fair_share_shortfall
-c4.metric("Fair-share shortfall", amount_text(after.fair_share_shortfall, unit),
-          delta=amount_text(shortfall, unit, signed=True), **delta_style(shortfall),
+c4.metric("Fair-share shortfall", plain(amount_text(after.fair_share_shortfall, unit)),
+          delta=plain(amount_text(shortfall, unit, signed=True)), **delta_style(shortfall),
           help="Sum of the amounts by which areas fall short of a need-only fair share.")
 st.caption(plain(change_reading(result)))
 st.caption(plain(equity_reading(result)))
@@ -173,7 +174,7 @@ if scenario.level == "practice":
               float(points["lon"].max()), float(points["lat"].max())),
              "<b>{n}</b> ({c})<br/>Change: {v}", key="allocation_map")
     st.markdown(legend_html("Change in funding", legend), unsafe_allow_html=True)
-    st.caption(practice_map_caption(result, len(points)))
+    plain_caption(practice_map_caption(result, len(points)))
 else:
     changes, shapes = small_area_changes_of(result)
     layer = change_layer(shapes, changes["change_pct"],
@@ -184,19 +185,11 @@ else:
              else f"<b>{layer.code_field}</b><br/>Change of its area: {{v}}",
              key="allocation_map")
     st.markdown(legend_html("Change in allocation", layer.legend), unsafe_allow_html=True)
-    st.caption(layer.alt_text)
+    plain_caption(layer.alt_text)
 
-top, axis_title = largest_changes(result)
-bars = alt.Chart(top).mark_bar().encode(
-    x=alt.X("change_shown:Q", title=axis_title),
-    y=alt.Y("area_name:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
-    color=alt.condition("datum.change > 0", alt.value("#542788"), alt.value("#b35806")),
-    tooltip=[alt.Tooltip("area_name:N", title="Name"),
-             alt.Tooltip("change_text:N", title="Change"),
-             alt.Tooltip("change_pct_text:N", title="Change (%)")])
+bars, top = largest_changes_chart(result)
 chart_with_text(
-    bars.properties(height=24 * len(top) + 40),
-    reading=change_reading(result),
+    bars, reading=change_reading(result),
     alt_text=f"Bar chart of the ten largest gains (purple, to the right) and losses (orange, "
              f"to the left) among {scenario.area_noun()} with population; released "
              f"{scenario.area_noun()} are not losers and are not shown.",
@@ -221,8 +214,8 @@ chart_with_text(
 
 st.subheader("Results and scenario")
 table = result.areas
-st.caption(f"Amounts in {unit}; per-head columns in {result.per_head_unit}. 'reason' says "
-           f"what holds each {scenario.area_noun(1)}.")
+plain_caption(f"Amounts in {unit}; per-head columns in {result.per_head_unit}. 'reason' "
+              f"says what holds each {scenario.area_noun(1)}.")
 st.dataframe(table, hide_index=True)
 table_downloads(table, f"{scenario.name} result", vintage="; ".join(result.sources),
                 key="allocation_table", units=column_units(result))

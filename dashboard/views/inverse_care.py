@@ -16,7 +16,14 @@ from analysis.explore import (
     funnel_table,
 )
 from analysis.numbers import format_number, format_quantity
-from dashboard.components import chart_with_text, deck_map, legend_html, plain, polygon_layer
+from dashboard.components import (
+    chart_with_text,
+    deck_map,
+    legend_html,
+    plain,
+    plain_caption,
+    polygon_layer,
+)
 from dashboard.components import title_lines as lines
 from dashboard.errors import markdown_text, require_values
 from dashboard.state import (
@@ -63,33 +70,33 @@ test = panel.test
 # -- verdict ------------------------------------------------------------------------------
 low, high = test.slope_per_sd_ci
 st.subheader("Verdict")
-st.info(f"**{test.verdict}** For each standard deviation of higher {need.title.lower()}, "
-        f"{provision.title} changes by "
-        f"{format_quantity(test.slope_per_sd, provision.unit, 2, signed=True)} (95% CI "
-        f"{format_number(low, 2, signed=True)} to {format_number(high, 2, signed=True)}); "
-        f"{test.n:,} small areas, R² {test.r_squared:.3f}.")
+st.info(f"**{plain(test.verdict)}** " + plain(
+    f"For each standard deviation of higher {need.title.lower()}, {provision.title} changes by "
+    f"{format_quantity(test.slope_per_sd, provision.unit, 2, signed=True)} (95% CI "
+    f"{format_number(low, 2, signed=True)} to {format_number(high, 2, signed=True)}); "
+    f"{test.n:,} small areas, R² {test.r_squared:.3f}."))
 m1, m2, m3 = st.columns(3)
 # gaps in words with a direction; the signed statistics are in the methods box below
 shown = panel.headline()
-m1.metric("Slope index of inequality (SII)", shown["sii"],
+m1.metric("Slope index of inequality (SII)", plain(shown["sii"]),
           help="Fitted gap in provision between the most and the least deprived ends of the "
                "national deprivation scale, across deciles (OHID method).")
-m1.caption(shown["sii_caption"])
-m2.metric("Relative index of inequality (RII)", shown["rii"],
+m1.caption(plain(shown["sii_caption"]))
+m2.metric("Relative index of inequality (RII)", plain(shown["rii"]),
           help="Fitted value at the most deprived end as a multiple of that at the least "
                "deprived end.")
-m2.caption(shown["rii_caption"])
-m3.metric("Concentration index", shown["concentration"],
+m2.caption(plain(shown["rii_caption"]))
+m3.metric("Concentration index", plain(shown["concentration"]),
           help=("Below 0: the measure is concentrated among the more deprived; for this "
                 "measure higher is worse, so above 0 (longer times among the less deprived) "
                 "is pro-need and below 0 is inverse care." if panel.higher_is_worse else
                 "Below 0: provision concentrated among the more deprived (pro-need); above 0: "
                 "among the less deprived (inverse care)."))
-m3.caption(shown["concentration_ci"])
+m3.caption(plain(shown["concentration_ci"]))
 st.markdown(f"**Reading:** {plain(readings['sii'])} {plain(readings['rii'])}")
 with st.expander("Methods and signed statistics"):
-    st.caption(readings["sii_details"])
-    st.caption(panel.concentration.reading)
+    plain_caption(readings["sii_details"])
+    plain_caption(panel.concentration.reading)
 
 # -- scatter with fit ---------------------------------------------------------------------
 st.subheader("Provision against need")
@@ -212,7 +219,7 @@ if funnel_id:
     try:
         funnel = funnel_of(area.country, area.code, funnel_id)
     except ValueError as exc:
-        st.warning(str(exc))
+        st.warning(plain(exc))
     else:
         fmeta = metas[funnel_id]
         limits = funnel.curve.melt(id_vars="denominator", var_name="limit", value_name="value")
@@ -237,6 +244,6 @@ if funnel_id:
             person_counts=("Numerator",), derived=("Value", "95% CI lower", "95% CI upper"),
             vintage=f"{fmeta.title}: {fmeta.period}")
         if funnel.dispersion is not None:
-            st.caption(funnel.dispersion.sentence())
+            plain_caption(funnel.dispersion.sentence())
         st.caption("Numerators from 1 to 4 (and one more where a total would reveal them) "
                    "are shown as [c] in the table and downloads, with the value they give.")

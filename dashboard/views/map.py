@@ -130,7 +130,7 @@ if mode == "bivariate":
     st.markdown(bivariate_legend_html(), unsafe_allow_html=True)
 else:
     st.markdown(legend_html(layer.title, layer.legend), unsafe_allow_html=True)
-st.caption(layer.alt_text + " Click an area to open its profile.")
+plain_caption(layer.alt_text + " Click an area to open its profile.")
 if notes_caption:
     plain_caption(notes_caption)
 

@@ -19,6 +19,7 @@ from dashboard.components import (
     legend_html,
     no_values_notice,
     plain,
+    plain_caption,
     polygon_layer,
     short_title,
 )
@@ -58,7 +59,7 @@ frame = area_frame(area.country, area.code, pair)
 # an indicator without values here says so (and where it has them) instead of failing
 missing = [registry.meta(i) for i in pair if frame[i].isna().all()]
 if missing:
-    c3.metric(short_title(registry.meta(provision_id)), "no data")
+    c3.metric(plain(short_title(registry.meta(provision_id))), "no data")
     c4.metric("Inverse care law test", "not available")
     for empty in missing:
         no_values_notice(empty.title, area, registry.get(empty.id).values,
@@ -71,31 +72,33 @@ elif provision_id:
     comparison = compare_with_reference(local, national)
     better = comparison.better(meta.polarity)
     change = 100 * (local / national - 1) if national else math.nan
+    # metric labels and help are Markdown: metadata goes in as plain text
     c3.metric(
-        short_title(meta), format_number(local, meta.decimals),
+        plain(short_title(meta)), format_number(local, meta.decimals),
         delta=(f"{format_percent(change, signed=True)} vs national "
                f"{format_number(national, meta.decimals)} ({comparison.direction})"
                if not math.isnan(local) else None),
         delta_color={True: "green", False: "red", None: "gray"}[better],
         delta_arrow={"higher": "up", "lower": "down"}.get(comparison.direction, "off"),
-        help=f"{meta.unit}. {meta.description} Compared with national by the "
-             f"{comparison.rule} rule that the briefings use.")
+        help=plain(f"{meta.unit}. {meta.description} Compared with national by the "
+                   f"{comparison.rule} rule that the briefings use."))
     c3.caption(plain(meta.unit))
     panel = panel_of(area.country, area.code, DEFAULT_NEED[area.country], provision_id)
     direction = {"inverse_care": "Inverse care", "pro_need": "Follows need",
                  "no_clear_relationship": "No clear pattern"}[panel.test.direction]
     c4.metric("Inverse care law test", direction,
-              help=f"{meta.title} regressed on need ({DEFAULT_NEED[area.country]}) across "
-                   "the area's small areas, weighted by population, with robust (HC3) errors"
-                   + ("; higher is worse here, so a rise with need is inverse care."
-                      if panel.higher_is_worse else "."))
+              help=plain(f"{meta.title} regressed on need ({DEFAULT_NEED[area.country]}) "
+                         "across the area's small areas, weighted by population, with robust "
+                         "(HC3) errors" + ("; higher is worse here, so a rise with need is "
+                                           "inverse care." if panel.higher_is_worse else ".")))
     low, high = panel.test.slope_per_sd_ci
     st.info(
-        f"**Verdict:** {panel.test.verdict} For each standard deviation of higher need, "
-        f"{meta.title} changes by "
-        f"{format_quantity(panel.test.slope_per_sd, meta.unit, 1, signed=True)} (95% CI "
-        f"{format_number(low, 1, signed=True)} to {format_number(high, 1, signed=True)}), "
-        f"across {panel.test.n:,} small areas."
+        "**Verdict:** " + plain(
+            f"{panel.test.verdict} For each standard deviation of higher need, "
+            f"{meta.title} changes by "
+            f"{format_quantity(panel.test.slope_per_sd, meta.unit, 1, signed=True)} (95% CI "
+            f"{format_number(low, 1, signed=True)} to {format_number(high, 1, signed=True)}), "
+            f"across {panel.test.n:,} small areas.")
     )
 else:
     c3.metric("Provision per head", "not available",
@@ -103,12 +106,12 @@ else:
                    "yet; analysts can add one (see docs/adding-indicators.md).")
 
 layer = deprivation_map(area.country, area.code)
-st.subheader(f"{layer.title} of each small area")
+st.subheader(plain(f"{layer.title} of each small area"))
 deck_map([polygon_layer(layer)], layer.bounds,
          "<b>{n}</b> ({c})<br/>Decile: {v}<br/>Population: {p}" if layer.detailed
          else f"<b>{layer.code_field}</b><br/>Decile: {{v}}", key="overview_map")
 st.markdown(legend_html(layer.title, layer.legend), unsafe_allow_html=True)
-st.caption(layer.alt_text)
+plain_caption(layer.alt_text)
 with st.expander("Decile table (text alternative to the map)"):
     table = (layer.records.drop_duplicates("c")["v"].value_counts()
              .rename_axis("decile").reset_index(name="small areas"))
