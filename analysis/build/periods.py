@@ -12,30 +12,18 @@ Open centroid, the same kind of point as the list's own coordinates): without th
 early year would lose up to 12% of England's GPs (3,965 of 34,286 in 2015-16), most of
 them at small practices that later merged, which would bias the trend.
 
-``rebuild_gp_access_periods`` rebuilds just these two packages (and their manifest
-entries) in an existing ``data/``; the full build makes them through
-:func:`analysis.build.provision.access_indicators`.
+The data build makes them through :func:`analysis.build.provision.access_indicators`.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.build.raw import BuildLog
-
-#: Both multi-period indicators, by id.
-PERIOD_INDICATORS = ("gp_access_gps_per_100k", "gp_access_funding_per_resident")
-
-
-def _postcode_key(postcodes: pd.Series) -> pd.Series:
-    return postcodes.astype(str).str.upper().str.replace(r"\s+", "", regex=True)
 
 
 def unlisted_practice_points(payments: pd.DataFrame, postcodes: pd.DataFrame,
@@ -47,12 +35,15 @@ def unlisted_practice_points(payments: pd.DataFrame, postcodes: pd.DataFrame,
     (terminated postcodes) are left out."""
     from pyproj import Transformer
 
+    from analysis.data.postcodes import normalise_postcodes
+
     latest = (payments.loc[~payments["practice_code"].isin(listed)]
               .sort_values("year").drop_duplicates("practice_code", keep="last"))
     grid = postcodes.dropna(subset=["easting", "northing"])
-    grid = grid.assign(key=_postcode_key(grid["postcode"])).drop_duplicates("key")
+    grid = grid.assign(key=normalise_postcodes(grid["postcode"])).dropna(subset=["key"])
+    grid = grid.drop_duplicates("key")
     grid = grid.set_index("key")
-    keys = _postcode_key(latest["postcode"])
+    keys = normalise_postcodes(latest["postcode"].astype(str))
     east = keys.map(grid["easting"]).astype(float)
     north = keys.map(grid["northing"]).astype(float)
     found = east.notna().to_numpy() & north.notna().to_numpy()
@@ -135,40 +126,3 @@ def period_meta(meta: dict[str, Any], periods: list[str], sentence: str) -> dict
     out["period"] = periods[-1]
     out["notes"] = f"{out.get('notes', '')} {sentence}".strip()
     return out
-
-
-def rebuild_gp_access_periods(raw_dir: Path, out_dir: Path) -> dict[str, Any]:
-    """Rebuild only the two multi-period GP access packages in ``out_dir`` from the raw
-    pack (and the postcode index already built in ``out_dir``), and refresh their entries
-    in ``manifest.json`` (rows, coverage, checksums; written atomically). Returns the
-    manifest entries written."""
-    from analysis.build.geography import build_england_pack
-    from analysis.build.indicators import write_indicator
-    from analysis.build.provision import gp_access_period_builds
-    from analysis.build.services import build_gp_payments, build_gp_practices
-    from analysis.build.workforce import build_gp_workforce
-    from analysis.data.integrity import file_checksums
-
-    raw_dir, out_dir = Path(raw_dir), Path(out_dir)
-    log = BuildLog()
-    england = build_england_pack(raw_dir, log)
-    practices = build_gp_practices(raw_dir, england, log)
-    workforce = build_gp_workforce(raw_dir, log)
-    payments = build_gp_payments(raw_dir, log)
-    postcodes = pd.read_parquet(out_dir / "geography" / "postcodes.parquet",
-                                columns=["postcode", "easting", "northing"])
-    builds = gp_access_period_builds(england, practices, workforce, payments, postcodes, log)
-    for build in builds:
-        write_indicator(out_dir, build, log)
-    manifest_path = out_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    written = {k: v for k, v in log.files.items() if k.startswith("indicators/")}
-    manifest["files"].update(written)
-    manifest["coverage"].update({k: v for k, v in log.coverage.items()
-                                 if k.startswith(("e2sfca_", "gp_workforce_vs_practices",
-                                                  "unlisted_practices"))})
-    manifest["checksums"].update(file_checksums(out_dir, written))
-    temporary = manifest_path.with_name(".manifest.json.tmp")
-    temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(temporary, manifest_path)
-    return written
