@@ -124,6 +124,24 @@ def inequality_trend(country: str, area_code: str | None, indicator_id: str,
     return trend_from_frame(frame, meta.all_periods, repetitions=repetitions)
 
 
+#: The two measures as the Trends chart names them.
+GAP_MEASURE = "Most minus least deprived fifth (observed)"
+SII_MEASURE = "Slope index: least minus most deprived end (fitted)"
+
+
+def trend_long(trend: pd.DataFrame) -> pd.DataFrame:
+    """The two measures of :func:`inequality_trend` as one long table for a chart:
+    ``period``, ``measure`` (:data:`GAP_MEASURE`, :data:`SII_MEASURE`), ``estimate``,
+    ``lower``, ``upper``; periods without an estimate are left out."""
+    parts = [trend[["period", value, low, high]].set_axis(
+                 ["period", "estimate", "lower", "upper"], axis=1).assign(measure=name)
+             for name, value, low, high in (
+                 (GAP_MEASURE, "quintile_gap", "gap_lower", "gap_upper"),
+                 (SII_MEASURE, "sii", "sii_lower", "sii_upper"))]
+    long = pd.concat(parts, ignore_index=True).dropna(subset=["estimate"])
+    return long[["period", "measure", "estimate", "lower", "upper"]].reset_index(drop=True)
+
+
 # --------------------------------------------------------------------------------------
 # The statement
 

@@ -9,7 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from analysis.explore import HEADLINE_PROVISION
-from analysis.explore.trends import inequality_trend, multi_period_indicators, trend_statement
+from analysis.explore.trends import (
+    inequality_trend,
+    multi_period_indicators,
+    trend_long,
+    trend_statement,
+)
 from dashboard.components import chart_with_text, plain
 from dashboard.state import session_registry, shared_registry, url_select
 
@@ -46,9 +51,6 @@ def _measure_chart(plot: pd.DataFrame, title: str, axis_format: str):
     return (bands + lines + zero).properties(height=380)
 
 
-GAP = "Most minus least deprived fifth (observed)"
-SII = "Slope index: least minus most deprived end (fitted)"
-
 area = st.session_state["study_area"]
 st.title(f"Trends: {area.name}")
 metas = {m.id: m for m in multi_period_indicators(session_registry(), area.country)}
@@ -80,13 +82,7 @@ st.caption(plain(
     "across the deciles (OHID method) and runs least minus most deprived, so it has the "
     "opposite sign to the gap between the fifths."))
 
-rows = []
-for _, row in trend.iterrows():
-    rows.append({"period": row["period"], "measure": GAP, "estimate": row["quintile_gap"],
-                 "lower": row["gap_lower"], "upper": row["gap_upper"]})
-    rows.append({"period": row["period"], "measure": SII, "estimate": row["sii"],
-                 "lower": row["sii_lower"], "upper": row["sii_upper"]})
-plot = pd.DataFrame(rows).dropna(subset=["estimate"])
+plot = trend_long(trend)
 axis_format = ",.0f" if meta.decimals == 0 else ",.1f"
 chart_with_text(
     _measure_chart(plot, meta.unit, axis_format),

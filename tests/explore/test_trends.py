@@ -122,3 +122,18 @@ def test_real_trend_of_gps_within_reach_in_england():
     text = trend_statement(trend, registry.meta("gp_access_gps_per_100k"),
                            area_name="England")
     assert "narrowed between 2015-16 and 2023-24" in text
+
+
+def test_trend_long_gives_both_measures_of_every_period_with_an_estimate():
+    from analysis.explore.trends import GAP_MEASURE, SII_MEASURE, trend_long
+
+    trend = pd.DataFrame({"period": ["2020", "2021"], "quintile_gap": [4.0, 3.0],
+                          "gap_lower": [3.0, 2.0], "gap_upper": [5.0, 4.0],
+                          "sii": [-5.0, np.nan], "sii_lower": [-6.0, np.nan],
+                          "sii_upper": [-4.0, np.nan]})
+    long = trend_long(trend)
+    assert list(long.columns) == ["period", "measure", "estimate", "lower", "upper"]
+    assert long[["period", "measure"]].values.tolist() == [
+        ["2020", GAP_MEASURE], ["2021", GAP_MEASURE], ["2020", SII_MEASURE]]
+    assert long["estimate"].tolist() == [4.0, 3.0, -5.0]
+    assert long["upper"].tolist() == [5.0, 4.0, -4.0]
