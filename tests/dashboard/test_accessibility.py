@@ -17,8 +17,6 @@ import pytest
 from tests.conftest import REPO
 from tests.dashboard.browser_support import (
     CI,
-    chromium,
-    open_page,
     require_chromium,
     streamlit_server,
     wait_for_script_run,
@@ -81,18 +79,6 @@ def server(tmp_path_factory):
     # the learning log and session uploads go to a temporary folder, not the user's cache
     with streamlit_server({"FAIRSHARE_STATE_DIR": str(tmp_path_factory.mktemp("a11y"))}) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(browser, request):
-    with open_page(browser, request) as page:
-        yield page
 
 
 def describe(page_path: str, violations: list[dict]) -> str:

@@ -15,8 +15,6 @@ import pytest
 
 from tests.dashboard.browser_support import (
     choose,
-    chromium,
-    open_page,
     require_chromium,
     streamlit_server,
     upload_until,
@@ -30,18 +28,6 @@ require_chromium()
 def server(tmp_path_factory):
     with streamlit_server({"FAIRSHARE_STATE_DIR": str(tmp_path_factory.mktemp("e2e"))}) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(browser, request):
-    with open_page(browser, request) as page:
-        yield page
 
 
 def test_map_choose_area_inverse_care_and_download(server, page):

@@ -32,8 +32,6 @@ from analysis.explore import HEADLINE_PROVISION
 from analysis.ingest import install_indicator
 from tests.conftest import DATA
 from tests.dashboard.browser_support import (
-    chromium,
-    open_page,
     require_chromium,
     streamlit_server,
 )
@@ -123,18 +121,6 @@ def server(hostile_data, tmp_path_factory):
     with streamlit_server({DATA_DIR_ENV: str(hostile_data), "FAIRSHARE_STATE_DIR":
                            str(tmp_path_factory.mktemp("server_state"))}) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(browser, request):
-    with open_page(browser, request) as page:
-        yield page
 
 
 @pytest.fixture
