@@ -323,8 +323,10 @@ def clean_activity(engine: AuditEngine, records: Any, *, mapping: dict[str, str]
     if refs.postcodes_path is not None and roles.get("postcode"):
         index = _postcode_table(engine, refs.postcodes_path)
         canonical = t._pc_key.substr(0, t._pc_key.length() - 3) + " " + t._pc_key.right(3)
-        t = t.mutate(_pc=ibis.ifelse(t._pc_key.re_search(_POSTCODE_SHAPE), canonical,
-                                     ibis.null("string")))
+        # only records whose code did not match look their postcode up: a null key costs the
+        # join nothing, and a matched code wins over the postcode anyway
+        t = t.mutate(_pc=ibis.ifelse(t._code_id.isnull() & t._pc_key.re_search(_POSTCODE_SHAPE),
+                                     canonical, ibis.null("string")))
         t = t.left_join(index, t._pc == index._pc_postcode).drop("_pc_postcode")
         # a postcode's small area as an id: a postcode in Wales or Northern Ireland has none
         areas = engine.lookup_table("areas", pd.DataFrame({
@@ -543,26 +545,36 @@ def _mapped(frame: pd.DataFrame, column: str, rule: Any, keys: list[str]) -> pd.
     """``frame[keys + events]`` with the raw values of ``column`` mapped by ``rule``, counts
     summed again where two raw values became one (``1``, ``M`` and ``MALE``)."""
     raw = frame[column].astype("category")
-    out = frame.assign(**{column: rule(raw).astype("category")})[[*keys, "events"]]
-    distinct = rule(pd.Series(raw.cat.categories).astype("category"))
-    if not raw.isna().any() and distinct.nunique(dropna=False) == len(distinct):
-        return out  # one raw value per mapped value: nothing to add up
-    return _summed(out, keys)
+    distinct = rule(pd.Series(raw.cat.categories.astype(object))).astype(object).to_numpy()
+    table = np.append(distinct, rule(pd.Series([None], dtype=object)).iloc[0])
+    return _recoded(frame.drop(columns=[column]), column, raw, table, keys)
 
 
 def _split_values(frame: pd.DataFrame) -> pd.DataFrame:
     """A site or service table with each value trimmed (missing or blank → "(not given)"),
     counts summed again where two spellings became one ("Hub A" and "Hub A ")."""
     raw = frame["value"].astype("category")
-    written = pd.Index(raw.cat.categories.astype(str))
-    tidied = written.str.strip()
+    tidied = pd.Index(raw.cat.categories.astype(str)).str.strip()
     tidied = tidied.where(tidied != "", NO_SPLIT_VALUE)
-    codes = raw.cat.codes.to_numpy()
     table = np.asarray([*tidied, NO_SPLIT_VALUE], dtype=object)
-    out = frame.assign(value=pd.Categorical(table[np.where(codes >= 0, codes, len(tidied))]))
-    if not raw.isna().any() and tidied.is_unique and (tidied == written).all():
-        return out
-    return _summed(out, ["value", "area_code", "band"])
+    return _recoded(frame.drop(columns=["value"]), "value", raw, table,
+                    ["value", "area_code", "band"])
+
+
+def _recoded(frame: pd.DataFrame, column: str, raw: pd.Series, table: np.ndarray,
+             keys: list[str]) -> pd.DataFrame:
+    """``frame[keys + events]`` with ``column`` set to ``table[code]`` for each row's category
+    code of ``raw`` (the last entry of ``table`` for a missing value). The work is on integer
+    codes, once per distinct value; rows are summed again only when two codes share a value."""
+    labels, inverse = np.unique(table.astype(str), return_inverse=True)
+    codes = raw.cat.codes.to_numpy()
+    new = inverse[np.where(codes >= 0, codes, len(table) - 1)]
+    out = frame.assign(**{column: pd.Categorical.from_codes(new, categories=labels)})
+    used = np.unique(codes) if len(codes) else codes
+    used_values = inverse[np.where(used >= 0, used, len(table) - 1)]
+    if len(np.unique(used_values)) == len(used_values):
+        return out[[*keys, "events"]]  # one raw value per mapped value: nothing to add up
+    return _summed(out[[*keys, "events"]], keys)
 
 
 def _summed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

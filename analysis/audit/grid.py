@@ -16,7 +16,6 @@ from analysis.audit.study import (
     Denominator,
     StudyArea,
     member,
-    text_values,
 )
 
 
@@ -81,16 +80,21 @@ class Grid:
 
 def build_grid(study: StudyArea, denominator: Denominator, top: str | None,
                deprivation: pd.DataFrame, bands: tuple[str, ...]) -> Grid:
-    """The grid of the study area's small areas that have a population."""
+    """The grid of the study area's small areas that have a population.
+
+    The denominator's columns are categorical (:func:`analysis.audit.study.study_population`):
+    each area code, band and sex label is looked up once per category, not once per row."""
     table = denominator.table
-    labels = text_values(table["age_band"])
+    band_labels = _categories(table["age_band"])
     if top:
-        labels = np.where(np.isin(labels, ["85-89", "90+"]), top, labels)
+        band_labels = np.where(np.isin(band_labels, ["85-89", "90+"]), top, band_labels)
+    columns = _per_row(table["age_band"], pd.Index(list(bands)).get_indexer(band_labels))
+    codes = table["area_code"].astype("category")
+    used = np.zeros(len(codes.cat.categories), dtype=bool)
+    used[codes.cat.codes.to_numpy()[codes.cat.codes.to_numpy() >= 0]] = True
     order = pd.Index(study.small_areas)
-    areas = order[member(order.to_series(), pd.Index(text_values(table["area_code"])).unique())]
-    rows = Grid(areas, bands, np.empty(0), {}, np.empty(0), np.empty(0)).positions(
-        table["area_code"])
-    columns = pd.Index(list(bands)).get_indexer(labels).astype(np.int64)
+    areas = order[member(order.to_series(), codes.cat.categories[used].astype(str))]
+    rows = _per_row(codes, areas.get_indexer(codes.cat.categories.astype(str)))
     keep = (rows >= 0) & (columns >= 0)
     values = table["population"].to_numpy(dtype=np.float64)
     width = len(bands)
@@ -100,8 +104,26 @@ def build_grid(study: StudyArea, denominator: Denominator, top: str | None,
                            minlength=len(areas) * width)
         return flat.reshape(len(areas), width)
 
-    sex = text_values(table["sex"])
-    by_sex = {s: dense(keep & (sex == s)) for s in ("F", "M") if (sex == s).any()}
+    sex = _categories(table["sex"])
+    sex_codes = table["sex"].astype("category").cat.codes.to_numpy()
+    by_sex = {}
+    for s in ("F", "M"):
+        if s in sex:
+            mine = sex_codes == int(np.flatnonzero(sex == s)[0])
+            if mine.any():
+                by_sex[s] = dense(keep & mine)
     decile = deprivation["decile"].astype("float64").reindex(areas).to_numpy()
     quintile = deprivation["quintile"].astype("float64").reindex(areas).to_numpy()
     return Grid(areas, bands, dense(keep), by_sex, decile, quintile)
+
+
+def _categories(values: pd.Series) -> np.ndarray:
+    """The distinct labels of a categorical (or any) column, as Python strings."""
+    return np.asarray(values.astype("category").cat.categories.astype(str), dtype=object)
+
+
+def _per_row(values: pd.Series, per_category: np.ndarray) -> np.ndarray:
+    """``per_category[code]`` for every row of a categorical column; -1 where it is missing."""
+    raw = values.astype("category").cat.codes.to_numpy()
+    lookup = np.asarray(per_category, dtype=np.int64)
+    return np.where(raw >= 0, lookup[np.maximum(raw, 0)], -1)

@@ -42,6 +42,7 @@ from analysis.audit.study import (
 
 PER = 100_000
 RATE_UNIT = "per 100,000 a year"
+SEXES = ("F", "M", "U")
 FLAG_LOWER, FLAG_WITHIN, FLAG_HIGHER = "lower than expected", "as expected", "higher than expected"
 
 
@@ -132,23 +133,8 @@ def run_audit(counts: ActivityCounts, *, service: str = "the service",
     by_sex = _by_sex(included, grid, columns[inside], standard, per_year)
     areas = _areas(grid, observed, reference, study)
     ethnicity, quintile_ethnicity = _ethnicity(counts.ethnicity, grid, areas, years)
-    splits = {}
-    for role, table in counts.splits.items():
-        split_rows = grid.positions(table["area_code"])
-        split_columns = grid.band_columns(table["band"])
-        keep = (split_rows >= 0) & (split_columns >= 0)
-        values = table["value"].astype("category")
-        value_codes = values.cat.codes.to_numpy()
-        parts = []
-        for code in pd.unique(value_codes[keep]):
-            value = str(values.cat.categories[code])
-            mine = keep & (value_codes == code)
-            matrix = grid.matrix(split_rows[mine], split_columns[mine],
-                                 table.loc[mine, "events"].to_numpy())
-            part = by_deprivation("quintile", range(1, 6), matrix)
-            part.insert(0, "value", value)
-            parts.append(part)
-        splits[role] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    splits = {role: _split_by_quintile(table, grid, standard, reference, per_year)
+              for role, table in counts.splits.items()}
     result = AuditResult(
         service=service, simulated=simulated, engine=counts.engine, rows=counts.rows,
         events=int(events[inside].sum()), excluded=excluded,
@@ -159,6 +145,38 @@ def run_audit(counts: ActivityCounts, *, service: str = "the service",
         by_quintile_ethnicity=quintile_ethnicity, areas=areas, splits=splits)
     result.sii = _sii(by_quintile)
     return result
+
+
+def _split_by_quintile(table: pd.DataFrame, grid: Grid, standard: pd.Series,
+                       reference: pd.Series, per_year: float) -> pd.DataFrame:
+    """DSR and ISR by deprivation quintile for each site or service value, in one pass: the
+    records are summed straight into (value, quintile, band) cells, so a split with hundreds
+    of values costs no more memory than its own table, and every value's rows are
+    standardised together."""
+    rows, columns = grid.positions(table["area_code"]), grid.band_columns(table["band"])
+    values = table["value"].astype("category")
+    codes = values.cat.codes.to_numpy()
+    quintile = np.where(rows >= 0, grid.quintile[np.maximum(rows, 0)], np.nan)
+    keep = (rows >= 0) & (columns >= 0) & (codes >= 0) & np.isfinite(quintile)
+    present = np.unique(codes[keep])
+    if not len(present):
+        return pd.DataFrame()
+    slot = np.full(len(values.cat.categories), -1, dtype=np.int64)
+    slot[present] = np.arange(len(present))
+    quintiles = range(1, 6)
+    bands = len(grid.bands)
+    flat = np.bincount((slot[codes[keep]] * len(quintiles) + quintile[keep].astype(np.int64) - 1)
+                       * bands + columns[keep],
+                       weights=table["events"].to_numpy(dtype=np.float64)[keep],
+                       minlength=len(present) * len(quintiles) * bands)
+    population = grid.by_group(grid.population, grid.quintile, quintiles).reshape(-1)
+    frame = pd.DataFrame({
+        "value": np.repeat(np.asarray(values.cat.categories[present].astype(str), dtype=object),
+                           len(quintiles) * bands),
+        "quintile": np.tile(np.repeat(list(quintiles), bands), len(present)),
+        "age_band": np.tile(grid.bands, len(present) * len(quintiles)),
+        "events": flat, "population": np.tile(population, len(present))})
+    return _standardised(frame, ["value", "quintile"], standard, reference, per_year)
 
 
 def _standardised(frame: pd.DataFrame, by: list[str], standard: pd.Series,
@@ -210,10 +228,14 @@ def _by_sex(included: pd.DataFrame, grid: Grid, columns: np.ndarray, standard: p
     """Records by sex; DSRs too where the population is split by sex (Scotland's census)."""
     from analysis.stats.standardisation import directly_standardised_rates
 
-    sex = text_values(included["sex"])
+    # each row's sex as 0/1/2 for F/M/U (the engine's counts carry only these after mapping)
+    codes = included["sex"].astype("category")
+    per_label = pd.Index(list(SEXES)).get_indexer(codes.cat.categories.astype(str))
+    raw = codes.cat.codes.to_numpy()
+    sex = np.where(raw >= 0, np.append(per_label, -1)[raw], -1)
     weights = included["events"].to_numpy(dtype=np.float64)
-    events = pd.DataFrame({"sex": ["F", "M", "U"],
-                           "events": [weights[sex == s].sum() for s in ("F", "M", "U")]})
+    totals = np.bincount(sex[sex >= 0], weights=weights[sex >= 0], minlength=len(SEXES))
+    events = pd.DataFrame({"sex": list(SEXES), "events": totals})
     events = events[events["events"] > 0].reset_index(drop=True)
     events["sex_label"] = events["sex"].map(C.SEX_LABELS)
     if not grid.population_by_sex:
@@ -221,8 +243,8 @@ def _by_sex(included: pd.DataFrame, grid: Grid, columns: np.ndarray, standard: p
         return events
     frames = []
     for s, population in grid.population_by_sex.items():
-        counted = np.bincount(columns[sex == s], weights=weights[sex == s],
-                              minlength=len(grid.bands))
+        mine = sex == SEXES.index(s)
+        counted = np.bincount(columns[mine], weights=weights[mine], minlength=len(grid.bands))
         frames.append(pd.DataFrame({"sex": s, "age_band": list(grid.bands),
                                     "events": counted, "population": population.sum(axis=0)}))
     rates = directly_standardised_rates(pd.concat(frames), by=["sex"], age="age_band",

@@ -81,7 +81,8 @@ def _is_simulated(records: Any) -> bool:
         return False
     column = records[SIMULATED_COLUMN]
     try:
-        return bool(column.cast("boolean").all().execute())
+        # through Arrow: ibis's pandas conversion would import geopandas (half a second)
+        return bool(column.cast("boolean").all().to_pyarrow().as_py())
     except Exception:  # a column of that name that is not boolean: not the simulator's
         return False
 
