@@ -2,9 +2,12 @@
 runs on embedded DuckDB (the default: no server, out-of-core, streams files larger than
 memory) and unchanged on Apache Spark (an ICB's data lake or Databricks).
 
-Only counts leave the engine: events by small area × age band × sex (with the reason each
-excluded record was left out), by small area × ethnic group, and by site or service. The
-statistics then run on those small tables in :mod:`analysis.audit.results`.
+Only counts leave the engine: events by counting unit × age band × sex (with the reason
+each excluded record was left out), by unit × ethnic group, by unit × age band for each site
+or service, and by small area (totals only). A unit is a block of small areas within one
+deprivation decile (:mod:`analysis.audit.plan`), so a million records across England come
+back as a few hundred thousand rows at most, not one per record. The statistics then run on
+those small tables in :mod:`analysis.audit.results`.
 
 Cleaning rules (one reason per excluded record, the first check it fails):
 
@@ -37,6 +40,7 @@ import pandas as pd
 from analysis.audit import codes as C
 from analysis.audit.coding import dates_of, ethnic_group_of, sex_of
 from analysis.audit.columns import ColumnError, ColumnMapping, recognise_columns
+from analysis.audit.plan import CountingPlan, counting_plan
 from analysis.stats.standardisation import AGE_BANDS
 
 EngineName = Literal["duckdb", "spark"]
@@ -47,6 +51,8 @@ AGE_BAND_LABELS = AGE_BANDS
 BAND_85_PLUS = 19
 MAX_AGE = 120
 NO_SPLIT_VALUE = "(not given)"
+#: A column of this name, true on every row, marks records made by the simulator.
+SIMULATED_COLUMN = "simulated"
 # Exclusion reasons and area sources travel through the engine as small integer codes (their
 # position here), which group several times faster than text; they are named after counting.
 REASONS: tuple[str, ...] = tuple(C.EXCLUSION_REASONS)
@@ -374,6 +380,13 @@ def clean_activity(engine: AuditEngine, records: Any, *, mapping: dict[str, str]
             splits.append(role)
     if roles.get("event_date"):
         columns["event_date"] = _date_value(t[roles.get("event_date")])
+    if SIMULATED_COLUMN in records.columns:
+        # 1 where the simulator's flag reads true (a boolean, or "True" in a CSV), else 0: the
+        # smallest over all records says whether every record was simulated, in the same pass
+        raw = t[SIMULATED_COLUMN]
+        flag = (raw.fill_null(False) if raw.type().is_boolean()
+                else raw.cast("string").strip().lower().isin(["true", "t", "1"]))
+        columns[SIMULATED_COLUMN] = ibis.ifelse(flag, 1, 0).cast("int8")
     return CleanedActivity(t.select(**columns), roles, refs, tuple(splits))
 
 
@@ -458,42 +471,55 @@ def _date_value(raw: Any) -> Any:
 
 @dataclass(frozen=True)
 class ActivityCounts:
-    """Everything the statistics need, as small pandas tables."""
+    """Everything the statistics need, as small pandas tables. Records are counted by
+    counting unit (:mod:`analysis.audit.plan`: a block of small areas in one deprivation
+    decile, or one small area), and by small area for the totals alone."""
 
-    cells: pd.DataFrame  # reason, source, area_code, country, band, sex, events
-    ethnicity: pd.DataFrame  # area_code, ethnic_group, events (included records only)
-    splits: dict[str, pd.DataFrame]  # role → (value, area_code, band, events)
+    cells: pd.DataFrame  # reason, source, unit, band, sex, events
+    areas: pd.DataFrame  # area_code, events (records placed in a small area)
+    ethnicity: pd.DataFrame  # unit, ethnic_group, events (records placed in a small area)
+    splits: dict[str, pd.DataFrame]  # role → (value, unit, band, events)
     dates: dict[str, Any]  # first, last, missing_or_invalid
     mapping: ColumnMapping
     engine: str
+    plan: CountingPlan
+    #: every record carries the simulator's true ``simulated`` flag
+    simulated: bool = False
 
     @property
     def rows(self) -> int:
         return int(self.cells["events"].sum())
 
 
-CELL_KEYS = ("reason", "source", "area_code", "country", "band", "sex")
-#: The cells' keys as the engine groups them: the area as its id, the country derived after
-_ENGINE_CELL_KEYS = ("reason", "source", "area_id", "band", "sex")
+CELL_KEYS = ("reason", "source", "unit", "band", "sex")
 
 
-def counting_sql(engine: AuditEngine, cleaned: CleanedActivity,
-                 splits: Sequence[str]) -> str:
+def counting_sql(engine: AuditEngine, cleaned: CleanedActivity, splits: Sequence[str],
+                 plan: CountingPlan | None = None) -> str:
     """One query that counts every table at once with ``GROUPING SETS`` (SQL:1999; DuckDB,
     Spark SQL, PostgreSQL, BigQuery and Snowflake all have it): the records are read and
-    cleaned in a single pass, however many tables are counted. The cleaning itself is the
-    Ibis expression, compiled for the engine's own SQL dialect."""
-    inner = engine.con.compile(cleaned.table)
+    cleaned in a single pass, however many tables are counted. The cleaning itself, and the
+    join of each small area to its counting unit, are the Ibis expression, compiled for the
+    engine's own SQL dialect."""
+    plan = plan if plan is not None else counting_plan()
+    units = engine.lookup_table("units", pd.DataFrame({
+        "_unit_area": np.arange(len(plan.unit_of_area), dtype=np.int32),
+        "unit": plan.unit_of_area.astype(np.int32)}))
+    table = cleaned.table
+    table = table.left_join(units, table.area_id == units._unit_area).drop("_unit_area")
+    inner = engine.con.compile(table)
     has_date = "event_date" in cleaned.table.columns
-    keys = list(dict.fromkeys([*_ENGINE_CELL_KEYS, "ethnic_group", *splits]))
-    sets = [f"({', '.join(_ENGINE_CELL_KEYS)})", "(reason, area_id, ethnic_group)",
-            *(f"(reason, {role}, area_id, band)" for role in splits)]
-    flags = ["GROUPING(sex) AS g_cells",
+    keys = list(dict.fromkeys([*CELL_KEYS, "area_id", "ethnic_group", *splits]))
+    sets = [f"({', '.join(CELL_KEYS)})", "(reason, area_id)", "(reason, unit, ethnic_group)",
+            *(f"(reason, {role}, unit, band)" for role in splits)]
+    flags = ["GROUPING(sex) AS g_cells", "GROUPING(area_id) AS g_areas",
              "GROUPING(ethnic_group) AS g_ethnicity",
              *(f"GROUPING({role}) AS g_{role}" for role in splits)]
     # counts as 64-bit integers: a SUM is a 128-bit (decimal) type in DuckDB, which pandas
     # would convert value by value
     measures = ["CAST(COUNT(*) AS BIGINT) AS events"]
+    if SIMULATED_COLUMN in cleaned.table.columns:
+        measures.append(f"MIN({SIMULATED_COLUMN}) AS all_simulated")
     if has_date:
         keys.append("event_date")
         sets.append("(event_date)")
@@ -503,26 +529,33 @@ def counting_sql(engine: AuditEngine, cleaned: CleanedActivity,
 
 
 def count_activity(engine: AuditEngine, cleaned: CleanedActivity,
-                   splits: Sequence[str] | None = None) -> ActivityCounts:
-    """Count the records on the engine in one pass and bring the tables back as pandas."""
+                   splits: Sequence[str] | None = None,
+                   plan: CountingPlan | None = None) -> ActivityCounts:
+    """Count the records on the engine in one pass and bring the tables back as pandas.
+
+    ``plan`` (:func:`analysis.audit.plan.counting_plan`) says how small areas are grouped;
+    by default every small area gets a unit, so any study area at a block level (LTLA,
+    sub-ICB location, ICB, region, country; council area) can be audited from the counts."""
+    plan = plan if plan is not None else counting_plan()
     wanted = cleaned.splits if splits is None else tuple(s for s in splits
                                                          if s in cleaned.splits)
-    counted = _execute(engine, counting_sql(engine, cleaned, wanted))
+    counted = _execute(engine, counting_sql(engine, cleaned, wanted, plan))
     counted["events"] = counted["events"].astype("int64")
     refs = cleaned.references
-    counted["area_code"] = refs.area_categorical(counted["area_id"])
     counted["reason"] = _named(counted["reason"], REASONS)
     counted["source"] = _named(counted["source"], SOURCES)
-    cells = counted.loc[counted["g_cells"] == 0, [*_ENGINE_CELL_KEYS, "area_code", "events"]]
-    cells = cells.assign(country=refs.country_of(cells["area_id"]))
-    cells = _mapped(cells, "sex", sex_of, list(CELL_KEYS))
-    ethnicity = counted.loc[(counted["g_ethnicity"] == 0) & counted["reason"].isna(),
-                            ["area_code", "ethnic_group", "events"]]
-    ethnicity = _mapped(ethnicity, "ethnic_group", ethnic_group_of,
-                        ["area_code", "ethnic_group"])
+    placed = counted["reason"].isna()
+    cells = _mapped(counted.loc[counted["g_cells"] == 0, [*CELL_KEYS, "events"]], "sex", sex_of,
+                    list(CELL_KEYS))
+    areas = counted.loc[(counted["g_areas"] == 0) & placed, ["area_id", "events"]]
+    areas = pd.DataFrame({"area_code": refs.area_categorical(areas["area_id"]),
+                          "events": areas["events"].to_numpy()})
+    ethnicity = _mapped(counted.loc[(counted["g_ethnicity"] == 0) & placed,
+                                    ["unit", "ethnic_group", "events"]],
+                        "ethnic_group", ethnic_group_of, ["unit", "ethnic_group"])
     split_tables = {
-        role: _split_values(counted.loc[(counted[f"g_{role}"] == 0) & counted["reason"].isna(),
-                                        [role, "area_code", "band", "events"]]
+        role: _split_values(counted.loc[(counted[f"g_{role}"] == 0) & placed,
+                                        [role, "unit", "band", "events"]]
                             .rename(columns={role: "value"}))
         for role in wanted
     }
@@ -536,9 +569,12 @@ def count_activity(engine: AuditEngine, cleaned: CleanedActivity,
         dates = {"first": _iso(parsed[known].min()) if known.any() else None,
                  "last": _iso(parsed[known].max()) if known.any() else None,
                  "missing_or_invalid": int(days.loc[~known, "events"].sum())}
-    return ActivityCounts(_tidy(cells), _tidy(ethnicity), {k: _tidy(v) for k, v in
-                                                           split_tables.items()},
-                          dates, cleaned.mapping, engine.name)
+    cell_rows = counted["g_cells"] == 0
+    simulated = bool("all_simulated" in counted.columns and cell_rows.any()
+                     and counted.loc[cell_rows, "all_simulated"].min() == 1)
+    return ActivityCounts(_tidy(cells), _tidy(areas), _tidy(ethnicity),
+                          {k: _tidy(v) for k, v in split_tables.items()}, dates,
+                          cleaned.mapping, engine.name, plan, simulated)
 
 
 def _mapped(frame: pd.DataFrame, column: str, rule: Any, keys: list[str]) -> pd.DataFrame:
@@ -558,7 +594,7 @@ def _split_values(frame: pd.DataFrame) -> pd.DataFrame:
     tidied = tidied.where(tidied != "", NO_SPLIT_VALUE)
     table = np.asarray([*tidied, NO_SPLIT_VALUE], dtype=object)
     return _recoded(frame.drop(columns=["value"]), "value", raw, table,
-                    ["value", "area_code", "band"])
+                    ["value", "unit", "band"])
 
 
 def _recoded(frame: pd.DataFrame, column: str, raw: pd.Series, table: np.ndarray,
@@ -644,8 +680,8 @@ def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
         if column == "events":
             out[column] = out[column].astype("int64")
             order_keys.append(out[column].to_numpy())
-        elif column == "band":
-            out[column] = out[column].astype("Int16")
+        elif column in ("band", "unit"):
+            out[column] = out[column].astype("Int16" if column == "band" else "Int32")
             order_keys.append(out[column].fillna(-1).to_numpy(dtype=np.int64))
         else:
             values = out[column].astype("category")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.audit.engine import AGE_BAND_LABELS, BAND_85_PLUS
+from analysis.audit.plan import CountingPlan
 from analysis.audit.study import (
     SCOTLAND_TOP_BAND,
     Denominator,
@@ -127,3 +128,48 @@ def _per_row(values: pd.Series, per_category: np.ndarray) -> np.ndarray:
     raw = values.astype("category").cat.codes.to_numpy()
     lookup = np.asarray(per_category, dtype=np.int64)
     return np.where(raw >= 0, lookup[np.maximum(raw, 0)], -1)
+
+
+@dataclass(frozen=True)
+class StudyUnits:
+    """The engine's counting units (:mod:`analysis.audit.plan`) seen from one study area: which
+    lie inside it and the deprivation decile of each, so that counts by unit sum straight
+    into the audit's groups."""
+
+    inside: np.ndarray  # bool per unit
+    decile: np.ndarray  # float per unit, NaN where unknown
+
+    def locate(self, units: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """(unit number, inside the study area) of each row; -1 and False where none."""
+        raw = units.astype("float64").fillna(-1).to_numpy().astype(np.int64)
+        inside = (raw >= 0) & self.inside[np.maximum(raw, 0)]
+        return raw, inside
+
+    def group_of(self, units: np.ndarray, by: str) -> np.ndarray:
+        """Decile (1-10) or quintile (1-5) of each unit number, 0 where unknown or none."""
+        decile = np.where(units >= 0, self.decile[np.maximum(units, 0)], np.nan)
+        decile = np.where(np.isfinite(decile), decile, 0).astype(np.int64)
+        return (decile + 1) // 2 if by == "quintile" else decile
+
+    def sums(self, units: np.ndarray, columns: np.ndarray, weights: np.ndarray, by: str,
+             width: int) -> np.ndarray:
+        """(groups, width) sums of ``weights`` at (group of the unit, column) over the rows
+        inside the study area with a known group."""
+        groups = 5 if by == "quintile" else 10
+        group = self.group_of(units, by)
+        keep = self.inside[np.maximum(units, 0)] & (units >= 0) & (group > 0) & (columns >= 0)
+        flat = np.bincount((group[keep] - 1) * width + columns[keep],
+                           weights=weights[keep].astype(np.float64), minlength=groups * width)
+        return flat.reshape(groups, width)
+
+
+def study_units(plan: CountingPlan, grid: Grid, area_ids: np.ndarray) -> StudyUnits:
+    """The units inside the study area whose grid rows are the small areas ``area_ids``.
+
+    Raises ``ValueError`` when the counts cannot describe this study area: a small area of it
+    has no unit (counted with another population), or a unit lies partly outside it
+    (counted for another study area)."""
+    if (area_ids < 0).any() or (plan.unit_of_area[area_ids] < 0).any():
+        raise ValueError("The records were counted with another population or study area: "
+                         "count them again with counting_plan(area_code, population)")
+    return StudyUnits(plan.units_inside(area_ids), plan.unit_decile)

@@ -20,6 +20,7 @@ Methods (the statistics themselves are in :mod:`analysis.stats.standardisation`)
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.audit import codes as C
-from analysis.audit.engine import ActivityCounts
-from analysis.audit.grid import Grid, build_grid
+from analysis.audit.engine import ActivityCounts, reference_tables
+from analysis.audit.grid import Grid, StudyUnits, build_grid, study_units
 from analysis.audit.study import (
     StudyArea,
     band_labels,
@@ -89,51 +90,58 @@ def run_audit(counts: ActivityCounts, *, service: str = "the service",
         raise ValueError(f"years is {years!r}: the period covered must be positive")
     cells = counts.cells
     placed = cells[cells["reason"].isna()]
-    area_events = placed.groupby("area_code", observed=True)["events"].sum()
-    area_events.index = area_events.index.astype(str)
+    area_events = pd.Series(counts.areas["events"].to_numpy(),
+                            index=counts.areas["area_code"].astype(str).to_numpy())
     study = choose_study_area(area_events, area_code)
+    plan = counts.plan
+    if plan.study_code is not None and plan.study_code.strip().upper() != study.code:
+        raise ValueError(f"The records were counted for {plan.study_code}, not {study.code}: "
+                         "count them again with counting_plan(area_code)")
     denominator = study_population(study, population, population_source)
     top = top_band_for(denominator, placed["band"])
     present = {b if not top or b not in ("85-89", "90+") else top
-               for b in set(text_values(denominator.table["age_band"]))}
+               for b in denominator.labels}
     bands = tuple(b for b in _band_order(top) if b in present)
     grid = build_grid(study, denominator, top, deprivation(study.country), bands)
+    units = study_units(plan, grid, reference_tables().areas.get_indexer(grid.areas))
 
-    rows, columns = grid.positions(placed["area_code"]), grid.band_columns(placed["band"])
+    unit, inside = units.locate(placed["unit"])
+    columns = grid.band_columns(placed["band"])
     events = placed["events"].to_numpy(dtype=np.float64)
-    inside = rows >= 0
     if (inside & (columns < 0)).any():
         missing = sorted(set(band_labels(placed.loc[inside & (columns < 0), "band"], top)))
         raise ValueError(f"The population has no {', '.join(missing)} age band, but records "
                          "fall in it")
     excluded = _excluded(cells, outside=int(events[~inside].sum()))
-    observed = grid.matrix(rows[inside], columns[inside], events[inside])
+    by_band = np.bincount(columns[inside], weights=events[inside], minlength=len(bands))
     total_population = grid.population.sum(axis=0)
-    reference = pd.Series(np.divide(observed.sum(axis=0), total_population,
-                                    out=np.zeros(len(bands)), where=total_population > 0),
-                          index=list(bands))
+    reference = pd.Series(np.divide(by_band, total_population, out=np.zeros(len(bands)),
+                                    where=total_population > 0), index=list(bands))
     standard = standard_population(bands)
     per_year = PER / years
 
-    def by_deprivation(name: str, groups: range, matrix: np.ndarray = observed
-                       ) -> pd.DataFrame:
+    def by_deprivation(name: str, groups: range) -> pd.DataFrame:
         values = grid.quintile if name == "quintile" else grid.decile
-        frame = grid.long(grid.by_group(matrix, values, groups),
+        frame = grid.long(units.sums(unit, columns, events, name, len(bands)),
                           grid.by_group(grid.population, values, groups), name, groups)
         return _standardised(frame, [name], standard, reference, per_year)
 
     by_quintile = by_deprivation("quintile", range(1, 6))
     by_decile = by_deprivation("decile", range(1, 11))
-    age_rows = pd.DataFrame({"age_band": list(bands), "events": observed.sum(axis=0),
+    age_rows = pd.DataFrame({"age_band": list(bands), "events": by_band,
                              "population": total_population})
     by_age = crude_rates(age_rows, by=["age_band"], multiplier=per_year)
     by_age["age_band"] = pd.Categorical(by_age["age_band"], bands, ordered=True)
     by_age = by_age.sort_values("age_band").reset_index(drop=True)
     included = placed[inside]
     by_sex = _by_sex(included, grid, columns[inside], standard, per_year)
+    rows = grid.positions(counts.areas["area_code"])
+    known = rows >= 0
+    observed = np.bincount(rows[known], weights=counts.areas["events"].to_numpy(
+        dtype=np.float64)[known], minlength=len(grid.areas))
     areas = _areas(grid, observed, reference, study)
-    ethnicity, quintile_ethnicity = _ethnicity(counts.ethnicity, grid, areas, years)
-    splits = {role: _split_by_quintile(table, grid, standard, reference, per_year)
+    ethnicity, quintile_ethnicity = _ethnicity(counts.ethnicity, grid, units, areas, years)
+    splits = {role: _split_by_quintile(table, grid, units, standard, reference, per_year)
               for role, table in counts.splits.items()}
     result = AuditResult(
         service=service, simulated=simulated, engine=counts.engine, rows=counts.rows,
@@ -147,17 +155,18 @@ def run_audit(counts: ActivityCounts, *, service: str = "the service",
     return result
 
 
-def _split_by_quintile(table: pd.DataFrame, grid: Grid, standard: pd.Series,
-                       reference: pd.Series, per_year: float) -> pd.DataFrame:
+def _split_by_quintile(table: pd.DataFrame, grid: Grid, units: StudyUnits,
+                       standard: pd.Series, reference: pd.Series, per_year: float
+                       ) -> pd.DataFrame:
     """DSR and ISR by deprivation quintile for each site or service value, in one pass: the
-    records are summed straight into (value, quintile, band) cells, so a split with hundreds
-    of values costs no more memory than its own table, and every value's rows are
+    counts are summed straight into (value, quintile, band) cells and every value's rows are
     standardised together."""
-    rows, columns = grid.positions(table["area_code"]), grid.band_columns(table["band"])
+    unit, inside = units.locate(table["unit"])
+    columns = grid.band_columns(table["band"])
     values = table["value"].astype("category")
     codes = values.cat.codes.to_numpy()
-    quintile = np.where(rows >= 0, grid.quintile[np.maximum(rows, 0)], np.nan)
-    keep = (rows >= 0) & (columns >= 0) & (codes >= 0) & np.isfinite(quintile)
+    quintile = units.group_of(unit, "quintile")
+    keep = inside & (columns >= 0) & (codes >= 0) & (quintile > 0)
     present = np.unique(codes[keep])
     if not len(present):
         return pd.DataFrame()
@@ -165,8 +174,8 @@ def _split_by_quintile(table: pd.DataFrame, grid: Grid, standard: pd.Series,
     slot[present] = np.arange(len(present))
     quintiles = range(1, 6)
     bands = len(grid.bands)
-    flat = np.bincount((slot[codes[keep]] * len(quintiles) + quintile[keep].astype(np.int64) - 1)
-                       * bands + columns[keep],
+    flat = np.bincount((slot[codes[keep]] * len(quintiles) + quintile[keep] - 1) * bands
+                       + columns[keep],
                        weights=table["events"].to_numpy(dtype=np.float64)[keep],
                        minlength=len(present) * len(quintiles) * bands)
     population = grid.by_group(grid.population, grid.quintile, quintiles).reshape(-1)
@@ -254,6 +263,8 @@ def _by_sex(included: pd.DataFrame, grid: Grid, columns: np.ndarray, standard: p
 
 def _areas(grid: Grid, observed: np.ndarray, reference: pd.Series,
            study: StudyArea) -> pd.DataFrame:
+    """Observed (``observed``: records per grid row) and expected (age-standardised) records
+    per small area, with funnel flags."""
     """Observed and expected (age-standardised) records per small area, with funnel flags."""
     from analysis.data.geography import load_pack_table, spec_for
     from analysis.stats.funnel import count_funnel_limits
@@ -267,16 +278,21 @@ def _areas(grid: Grid, observed: np.ndarray, reference: pd.Series,
         "decile": pd.array(grid.decile, dtype="Float64").astype("Int64"),
         "quintile": pd.array(grid.quintile, dtype="Float64").astype("Int64"),
         "population": grid.population.sum(axis=1),
-        "observed": observed.sum(axis=1),
+        "observed": observed,
         "expected": grid.population @ reference.to_numpy(),
     })
     positive = (areas["expected"] > 0).to_numpy()
     areas["ratio"] = np.where(positive, 100 * areas["observed"] / areas["expected"].where(
         positive, 1), np.nan)
-    for level, suffix in ((0.95, "95"), (0.998, "998")):
+    expected = areas.loc[positive, "expected"].to_numpy()
+    levels = ((0.95, "95"), (0.998, "998"))
+    # the two levels on two threads: the limits are a root search per area in SciPy, which
+    # releases the interpreter lock (England's 33,755 areas take a third of a second a level)
+    with ThreadPoolExecutor(max_workers=len(levels)) as pool:
+        found = list(pool.map(lambda level: count_funnel_limits(expected, level[0]), levels))
+    for (_, suffix), limits in zip(levels, found, strict=True):
         areas[f"lower{suffix}"] = np.nan
         areas[f"upper{suffix}"] = np.nan
-        limits = count_funnel_limits(areas.loc[positive, "expected"].to_numpy(), level)
         areas.loc[positive, f"lower{suffix}"] = limits.lower
         areas.loc[positive, f"upper{suffix}"] = limits.upper
     areas["flag"] = FLAG_WITHIN
@@ -285,22 +301,22 @@ def _areas(grid: Grid, observed: np.ndarray, reference: pd.Series,
     return areas
 
 
-def _ethnicity(events: pd.DataFrame, grid: Grid, areas: pd.DataFrame,
+def _ethnicity(events: pd.DataFrame, grid: Grid, units: StudyUnits, areas: pd.DataFrame,
                years: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Crude rates and ratios to expected by ethnic group (and by quintile × group)."""
     from analysis.data.populations import ethnic_population
     from analysis.stats.funnel import exact_poisson_ci
 
     groups = list(C.ETHNIC_GROUPS)
-    rows = grid.positions(events["area_code"])
-    inside = rows >= 0
+    unit, inside = units.locate(events["unit"])
     group_of = pd.Index(groups).get_indexer(text_values(events["ethnic_group"]))
     weights = events["events"].to_numpy(dtype=np.float64)
     total = weights[inside].sum()
     stated = inside & (group_of >= 0)
     stated_share = weights[stated].sum() / total if total else 0.0
-    observed = grid.matrix(rows[stated], group_of[stated].astype(np.int64), weights[stated],
-                           width=len(groups))
+    observed = np.bincount(group_of[stated], weights=weights[stated], minlength=len(groups))
+    observed_by_quintile = units.sums(np.where(stated, unit, -1), group_of, weights,
+                                      "quintile", len(groups))
     country = "england" if str(grid.areas[0]).startswith("E") else "scotland"
     pop = ethnic_population(country)
     pop_rows = grid.positions(pop["area_code"])
@@ -325,10 +341,10 @@ def _ethnicity(events: pd.DataFrame, grid: Grid, areas: pd.DataFrame,
         out["ratio_upper"] = 100 * ci.upper / with_expected
         return out
 
-    overall = table(observed.sum(axis=0), population.sum(axis=0), expected.sum(axis=0),
+    overall = table(observed, population.sum(axis=0), expected.sum(axis=0),
                     {"ethnic_group": groups})
     quintiles = range(1, 6)
-    by_quintile = table(grid.by_group(observed, grid.quintile, quintiles),
+    by_quintile = table(observed_by_quintile,
                         grid.by_group(population, grid.quintile, quintiles),
                         grid.by_group(expected, grid.quintile, quintiles),
                         {"quintile": np.repeat(list(quintiles), len(groups)),

@@ -12,16 +12,15 @@ from typing import Any
 import pandas as pd
 
 from analysis.audit.engine import (
+    SIMULATED_COLUMN,
     EngineName,
     clean_activity,
     connect,
     count_activity,
     open_activity,
 )
+from analysis.audit.plan import counting_plan
 from analysis.audit.results import AuditResult, run_audit
-
-#: A column of this name, true on every row, marks records made by the simulator.
-SIMULATED_COLUMN = "simulated"
 
 Progress = Callable[[float, str], None]
 
@@ -59,10 +58,11 @@ def audit_activity(source: Path | str | pd.DataFrame, *, engine: EngineName = "d
         records = open_activity(audit_engine, source)
         step(0.15, "Checking areas, ages, sex and ethnic categories")
         cleaned = clean_activity(audit_engine, records, mapping=mapping, origin=origin)
-        if simulated is None:
-            simulated = _is_simulated(records)
         step(0.25, "Counting the records")
-        counts = count_activity(audit_engine, cleaned, splits)
+        counts = count_activity(audit_engine, cleaned, splits,
+                                counting_plan(area_code, population))
+        if simulated is None:
+            simulated = counts.simulated
     finally:
         audit_engine.close()
     step(0.8, "Standardising rates")
@@ -74,17 +74,6 @@ def audit_activity(source: Path | str | pd.DataFrame, *, engine: EngineName = "d
                        simulated=bool(simulated))
     step(1.0, "Done")
     return result
-
-
-def _is_simulated(records: Any) -> bool:
-    if SIMULATED_COLUMN not in records.columns:
-        return False
-    column = records[SIMULATED_COLUMN]
-    try:
-        # through Arrow: ibis's pandas conversion would import geopandas (half a second)
-        return bool(column.cast("boolean").all().to_pyarrow().as_py())
-    except Exception:  # a column of that name that is not boolean: not the simulator's
-        return False
 
 
 def simulated_example(n_records: int, area_code: str, *, seed: int = 0) -> pd.DataFrame:

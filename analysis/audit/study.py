@@ -121,9 +121,16 @@ class Denominator:
 
     @property
     def bands(self) -> tuple[str, ...]:
-        present = set(text_values(self.table["age_band"]))
+        present = self.labels
         return tuple(b for b in (*AGE_BAND_LABELS[:17], "85-89", "90+", SCOTLAND_TOP_BAND)
                      if b in present)
+
+    @property
+    def labels(self) -> set[str]:
+        """The age-band labels that occur in the table."""
+        bands = self.table["age_band"].astype("category")
+        used = np.unique(bands.cat.codes.to_numpy())
+        return {str(bands.cat.categories[code]) for code in used if code >= 0}
 
 
 def study_population(study: StudyArea, user_table: pd.DataFrame | None = None,

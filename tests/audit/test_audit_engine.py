@@ -82,13 +82,24 @@ def test_every_record_gets_its_reason_area_band_sex_and_group(duck):
     by_reason = counts.cells.dropna(subset=["reason"]).groupby("reason")["events"].sum()
     assert by_reason.to_dict() == {C.AREA_MISSING: 2, C.AREA_NOT_RECOGNISED: 1,
                                    C.AGE_MISSING: 1, C.AGE_NOT_VALID: 3}
-    # individual records: area, band, sex and ethnic group
-    first = included[included["area_code"] == "E01000001"].iloc[0]
-    assert (int(first["band"]), first["sex"]) == (6, "M")
-    assert set(included["area_code"]) >= {"E01000001", "E01000002", "E01000003",
-                                          "E01000005", "S01006506"}
-    top = included[included["area_code"] == "E01000005"].iloc[0]
+    # individual records: area and band (the cleaned rows), sex (the counts)
+    placed = table[table["reason"].isna()]
+    first = placed[placed["area_code"] == "E01000001"].iloc[0]
+    assert int(first["band"]) == 6
+    top = placed[placed["area_code"] == "E01000005"].iloc[0]
     assert int(top["band"]) == 18  # 120 is in the 90+ band
+    by_area = counts.areas.set_index("area_code")["events"]
+    assert set(by_area.index.astype(str)) >= {"E01000001", "E01000002", "E01000003",
+                                              "E01000005", "S01006506"}
+    assert int(by_area.sum()) == len(placed)
+    by_sex = included.groupby("sex", observed=True)["events"].sum().to_dict()
+    assert by_sex == {"M": 2, "F": 2, "U": 2}
+    # each placed record's unit is its small area's (a block within a deprivation decile)
+    from analysis.audit.engine import reference_tables
+
+    units = counts.plan.unit_of_area[reference_tables().areas.get_indexer(
+        placed["area_code"].astype(str))]
+    assert sorted(included["unit"].repeat(included["events"]).astype(int)) == sorted(units)
     ethnic = counts.ethnicity.groupby("ethnic_group")["events"].sum().to_dict()
     assert ethnic == {"White": 1, "Asian": 2, C.NOT_STATED: 1, C.NOT_RECOGNISED: 1,
                       "Black": 1}
@@ -134,9 +145,11 @@ def test_csv_parquet_folder_and_glob_give_the_same_counts(duck, tmp_path):
     results = []
     for source in (tmp_path / "records.csv", parts, str(parts / "*.parquet"), records):
         cleaned = clean_activity(duck, open_activity(duck, source))
-        results.append(count_activity(duck, cleaned).cells)
+        counts = count_activity(duck, cleaned)
+        results.append((counts.cells, counts.areas, counts.ethnicity))
     for other in results[1:]:
-        pd.testing.assert_frame_equal(results[0], other)
+        for first, then in zip(results[0], other, strict=True):
+            pd.testing.assert_frame_equal(first, then)
 
 
 def test_unreadable_sources_name_the_file(duck, tmp_path):
@@ -217,12 +230,15 @@ def test_values_as_written_are_tidied_after_counting_and_their_counts_merged(duc
     cleaned = clean_activity(duck, open_activity(duck, records))
     counts = count_activity(duck, cleaned)
     included = counts.cells[counts.cells["reason"].isna()]
-    by_area = included.groupby("area_code", observed=True)["events"].sum().to_dict()
-    assert by_area == {"E01000001": 4, "E01000002": 1}
+    by_area = counts.areas.set_index("area_code")["events"]
+    assert {str(k): int(v) for k, v in by_area.items()} == {"E01000001": 4, "E01000002": 1}
     by_sex = included.groupby("sex", observed=True)["events"].sum().to_dict()
     assert by_sex == {"M": 3, "F": 1, "U": 1}
-    # one row per (area, band, sex): the two spellings of male aged 30-34 in E01000001 add up
-    male = included[(included["area_code"] == "E01000001") & (included["sex"] == "M")]
+    # one row per (unit, band, sex): the two spellings of male aged 30-34 in E01000001 add up
+    from analysis.audit.engine import reference_tables
+
+    unit = counts.plan.unit_of_area[reference_tables().areas.get_loc("E01000001")]
+    male = included[(included["unit"] == unit) & (included["sex"] == "M")]
     assert male["events"].tolist() == [2]
     excluded = counts.cells.dropna(subset=["reason"])
     assert excluded.groupby("reason", observed=True)["events"].sum().to_dict() == {
@@ -238,3 +254,14 @@ def test_closing_the_engine_removes_its_spill_folder():
     engine.close()
     assert not spill.exists()
     engine.close()  # closing twice is harmless
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    ([True, True], True), (["True", "true"], True), ([True, False], False),
+    (["yes", "True"], False), (None, False)])
+def test_records_are_labelled_simulated_only_when_every_one_says_so(duck, flags, expected):
+    records = pd.DataFrame({"lsoa21_code": ["E01000001", "E01000002"], "age": ["30", "40"]})
+    if flags is not None:
+        records["simulated"] = flags
+    counts = count_activity(duck, clean_activity(duck, open_activity(duck, records)))
+    assert counts.simulated is expected

@@ -66,6 +66,7 @@ def test_spark_and_duckdb_count_the_same(spark_engine, records, kind):
     on_spark = counts_on(spark_engine, source)
     assert on_duck.rows == on_spark.rows == 20_000
     pd.testing.assert_frame_equal(on_duck.cells, on_spark.cells)
+    pd.testing.assert_frame_equal(on_duck.areas, on_spark.areas)
     pd.testing.assert_frame_equal(on_duck.ethnicity, on_spark.ethnicity)
     assert on_duck.splits.keys() == on_spark.splits.keys() == {"site"}
     pd.testing.assert_frame_equal(on_duck.splits["site"], on_spark.splits["site"])
