@@ -50,6 +50,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "NeedComponent",
             "NeedSpec",
             "OBJECTIVES",
+            "PRACTICE_LEVELS",
             "SCHEMA_VERSION",
             "Scenario",
             "load_scenario",

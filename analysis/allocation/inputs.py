@@ -17,6 +17,15 @@ practice's 2022-23 commissioning sub-ICB location; at ``ltla`` level by the loca
 where the practice stands (July 2023 practice list; practices not on it are reported and left
 out).
 
+**Primary care networks** (``level = "pcn"``): the areas are the PCNs of the 2022-23
+*NHS Payments to General Practice* rows (each practice's PCN code in that file; PCNs have no
+published boundaries, so they are drawn as points at the mean position of their practices).
+Population is the sum of their practices' weighted patients (registered patients with NHS
+England's weighted populations), deprivation the weighted-patient mean of their practices'
+IMD 2019 scores, with weighted deciles over England's PCNs; current GP payments are summed
+over the practices. Practices without a PCN code are reported and left out. In a study area,
+the PCNs are those with at least one practice in it.
+
 **Current provision from a registry indicator** (``current = {"indicator": id}``, kind
 ``provision``): counts (aggregation ``sum``) are used as they are; rates where higher is better
 become amounts ``value * pop / N`` (``N`` from a unit such as "per 100,000", else 1: e.g. FTE
@@ -138,6 +147,44 @@ def _practice_frame() -> pd.DataFrame:
     return frame
 
 
+def practice_pcns() -> pd.Series:
+    """Each practice's primary care network code in the 2022-23 payments file (index practice
+    code; practices without one are left out)."""
+    rows = _payments_year()
+    codes = rows["pcn_code"].astype("string").str.strip()
+    keep = codes.notna() & (codes != "")
+    return pd.Series(codes[keep].to_numpy(dtype=object),
+                     index=rows.loc[keep, "practice_code"].astype(str).to_numpy())
+
+
+def _pcn_frame() -> pd.DataFrame:
+    from analysis.funding import assign_deprivation_groups
+
+    practices = _practice_frame()
+    pcn = practice_pcns().reindex(practices.index)
+    practices = practices[pcn.notna().to_numpy()].assign(pcn=pcn.dropna())
+    weight = practices["population"]
+    scored = practices["deprivation"].notna() & (weight > 0)
+    weighted = (practices["deprivation"] * weight).where(scored)
+    grouped = practices.groupby("pcn")
+    frame = pd.DataFrame({
+        "population": grouped["population"].sum(),
+        "practices": grouped.size(),
+        "deprivation": weighted.groupby(practices["pcn"]).sum(min_count=1)
+        / weight.where(scored).groupby(practices["pcn"]).sum(min_count=1),
+    })
+    # PCN names are not in the payments file: named by their code and largest practice
+    largest = practices.sort_values("population", ascending=False).groupby("pcn")["name"].first()
+    frame.insert(0, "name", [f"PCN {code} ({largest[code].title()} and others)"
+                             if n > 1 else f"PCN {code} ({largest[code].title()})"
+                             for code, n in frame["practices"].items()])
+    frame.index = pd.Index(frame.index.astype(str), name="area_code")
+    for group, n in (("decile", 10), ("quintile", 5)):
+        frame[group] = assign_deprivation_groups(frame["deprivation"], frame["population"],
+                                                 n).astype("Float64").astype(float)
+    return frame.drop(columns=["practices"])
+
+
 def _study_area_codes(scenario: Scenario, frame: pd.DataFrame) -> pd.Index:
     if scenario.area is None or scenario.area.strip().upper() == "E92000001":
         return frame.index
@@ -146,6 +193,12 @@ def _study_area_codes(scenario: Scenario, frame: pd.DataFrame) -> pd.Index:
 
         wanted = practices_in_area(scenario.area) or []
         keep = frame.index.intersection(pd.Index(wanted))
+    elif scenario.level == "pcn":
+        from analysis.access import practices_in_area
+
+        wanted = practices_in_area(scenario.area) or []
+        networks = practice_pcns().reindex(pd.Index(wanted)).dropna().unique()
+        keep = frame.index.intersection(pd.Index(networks))
     else:
         from analysis.data import load_pack_table, small_area_mask, spec_for
 
@@ -163,11 +216,19 @@ def _load_areas(scenario: Scenario) -> _Areas:
         frame = _practice_frame()
         sources = [f"NHS Payments to General Practice {GP_PAYMENT_YEAR} (weighted patients)",
                    "OHID Fingertips 93553 (IMD 2019 of practice populations)"]
+    elif scenario.level == "pcn":
+        frame = _pcn_frame()
+        sources = [f"NHS Payments to General Practice {GP_PAYMENT_YEAR} (weighted patients "
+                   "and PCN codes)", "OHID Fingertips 93553 (IMD 2019 of practice populations)"]
     else:
         frame = _england_level_frame(scenario.level)
         sources = ["Census 2021 population (ONS)", "English Indices of Deprivation 2025"]
     keep = _study_area_codes(scenario, frame)
     areas = _Areas(frame.loc[keep].copy(), [], sources)
+    if scenario.level == "pcn":
+        areas.notes.append("PCNs have no published boundaries: each is shown at the mean "
+                           "position of its practices, and a PCN belongs to a study area when "
+                           "one of its practices does")
     if scenario.need.kind == NHSE_WP_KIND:
         _weighted_population_areas(scenario, areas)
     return areas
@@ -267,7 +328,10 @@ def _current_gp_payments(scenario: Scenario, areas: _Areas) -> pd.Series:
     from analysis.data import load_pack_table
 
     table = load_pack_table("england")
-    if scenario.level in ("sicbl", "icb"):
+    if scenario.level == "pcn":
+        area = codes.map(practice_pcns()).to_numpy()
+        basis = "the practice's primary care network (2022-23 payments file)"
+    elif scenario.level in ("sicbl", "icb"):
         lookup = (table[["sicbl_code_nhs", "sicbl_code", "icb_code"]].drop_duplicates()
                   .set_index("sicbl_code_nhs"))
         column = "sicbl_code" if scenario.level == "sicbl" else "icb_code"
@@ -285,10 +349,11 @@ def _current_gp_payments(scenario: Scenario, areas: _Areas) -> pd.Series:
     unmapped = area_series.isna() | area_series.isin(["nan", "None", ""])
     if unmapped.any():
         lost = format_money(float(by_practice[unmapped].sum()), compact=True)
+        why = ("no PCN code in the payments file" if scenario.level == "pcn" else
+               f"no {scenario.level} (not on the July 2023 list)")
         areas.notes.append(
-            f"{int(unmapped.sum())} practice(s) with {lost} "
-            f"of 2022-23 payments have no {scenario.level} (not on the July 2023 list) and are "
-            "left out")
+            f"{int(unmapped.sum())} practice(s) with {lost} of 2022-23 payments have {why} "
+            "and are left out")
     areas.notes.append(f"GP payments summed by {basis}")
     summed = by_practice[~unmapped].groupby(area_series[~unmapped].to_numpy()).sum()
     return summed.reindex(areas.frame.index, fill_value=0.0)

@@ -28,6 +28,9 @@ metadata says (population-weighted means for scores and rates, ratios of sums fo
 numerator/denominator indicators). Missing values raise an error unless ``missing =
 "impute_mean"`` (z = 0, i.e. average need), and imputed areas are reported.
 
+**Primary care networks** (``level = "pcn"``) take the same practice need indicators, as the
+weighted-patient mean of their practices' values.
+
 **GP practices** (``level = "practice"``; population = weighted patients, see
 :mod:`analysis.allocation.inputs`). Need indicators available at practice level
 are ``practice_imd2019`` (the IMD 2019 score of the practice's registered population, OHID
@@ -76,7 +79,7 @@ def _indicator_at_level(indicator_id: str, level: str, registry: IndicatorRegist
     """Values of an indicator for every area of ``level`` (index area code), and its meta."""
     from analysis.data import aggregate
 
-    if level == "practice" and indicator_id in PRACTICE_NEED_INDICATORS:
+    if level in ("practice", "pcn") and indicator_id in PRACTICE_NEED_INDICATORS:
         from analysis.funding import load_practice_imd
 
         imd = load_practice_imd()
@@ -84,10 +87,20 @@ def _indicator_at_level(indicator_id: str, level: str, registry: IndicatorRegist
         sel = imd.loc[imd["imd_year"] == year]
         series = pd.Series(sel["imd_score"].astype(float).to_numpy(),
                            index=sel["practice_code"].astype(str).to_numpy())
+        if level == "pcn":  # the weighted-patient mean of the network's practices' scores
+            from analysis.allocation.inputs import _practice_frame, practice_pcns
+
+            weight = _practice_frame()["population"].reindex(series.index)
+            network = practice_pcns().reindex(series.index)
+            usable = network.notna() & (weight > 0) & series.notna()
+            totals = (series * weight)[usable].groupby(network[usable]).sum()
+            series = totals / weight[usable].groupby(network[usable]).sum()
+            series.index = series.index.astype(str)
         return series, None
     known = registry.ids()
     if indicator_id not in known:
-        options = [*known, *PRACTICE_NEED_INDICATORS] if level == "practice" else known
+        options = ([*known, *PRACTICE_NEED_INDICATORS] if level in ("practice", "pcn")
+                   else known)
         raise ValueError(f"Unknown indicator {indicator_id!r} ({purpose})."
                          f"{_close(indicator_id, options)}")
     meta = registry.meta(indicator_id)
@@ -96,11 +109,11 @@ def _indicator_at_level(indicator_id: str, level: str, registry: IndicatorRegist
     data = data.set_index("area_code")
     if meta.geography == level:
         return data["value"].astype(float), meta
-    if level == "practice":
+    if level in ("practice", "pcn"):
         raise ValueError(
-            f"Indicator {indicator_id!r} is published for {meta.geography} areas; at practice "
+            f"Indicator {indicator_id!r} is published for {meta.geography} areas; at {level} "
             f"level the need indicators are {', '.join(PRACTICE_NEED_INDICATORS)} (or a "
-            "registry indicator with geography 'practice')")
+            f"registry indicator with geography '{level}')")
     if meta.geography != "lsoa21":
         raise ValueError(f"Indicator {indicator_id!r} is published for {meta.geography} and "
                          f"cannot be used at {level} level")

@@ -105,7 +105,8 @@ def scope_to_study_area(scenario: Scenario, area_code: str | None,
         return scenario, (f"{national} The scenario covers England only, so the study area "
                           f"({name}) is not applied.")
     keys = [lv.key for lv in spec_for("england").levels]
-    if scenario.level != "practice" and keys.index(scenario.level) >= keys.index(ref.level):
+    if scenario.level not in ("practice", "pcn") and (
+            keys.index(scenario.level) >= keys.index(ref.level)):
         return scenario, (f"{national} {many[0].upper() + many[1:]} are not smaller than "
                           f"{name}, so the study area is not applied.")
     return scenario.replace(area=area_code.strip().upper()), (
@@ -262,15 +263,18 @@ def column_units(result: AllocationResult) -> dict[str, str]:
 
 
 def practice_map_caption(result: AllocationResult, drawn: int) -> str:
-    """Text alternative of the practice map, reconciling drawn, unlocated and released
-    practices with the total."""
+    """Text alternative of the practice (or PCN) map, reconciling drawn, unlocated and
+    released areas with the total."""
     s = result.summary()
     alive = s["areas"] - s["released"]
     left_out = [f"{alive - drawn:,} without a location"] if alive > drawn else []
     if s["released"]:
         left_out.append(f"{s['released']:,} released (no patients)")
-    return (f"Text alternative: {drawn:,} of the {alive:,} practices with patients, coloured by "
-            f"% change (purple gain, orange loss)"
+    many = result.scenario.area_noun()
+    where = (" (each at the mean position of its practices)"
+             if result.scenario.level == "pcn" else "")
+    return (f"Text alternative: {drawn:,} of the {alive:,} {many} with patients{where}, "
+            f"coloured by % change (purple gain, orange loss)"
             + (f"; not drawn: {' and '.join(left_out)}" if left_out else "")
             + f". The table has all {s['areas']:,}.")
 

@@ -145,7 +145,8 @@ def small_area_changes(result: AllocationResult) -> pd.DataFrame:
 
 
 def practice_change_points(result: AllocationResult) -> pd.DataFrame:
-    """Practices of a practice-level result as map points: ``lon``, ``lat``, ``c`` (code),
+    """Practices (or PCNs) of a practice- or PCN-level result as map points: ``lon``,
+    ``lat``, ``c`` (code),
     ``n`` (name, HTML-escaped for the tooltip), ``v`` (change text, extreme percentages
     written as multiples: :func:`analysis.allocation.readings.percent_change_text`) and ``k``
     (class index of :func:`analysis.explore.maps.change_classes`). Released practices (no
@@ -157,6 +158,14 @@ def practice_change_points(result: AllocationResult) -> pd.DataFrame:
     from analysis.explore import change_classes
 
     practices = load_gp_practices().dropna(subset=["latitude"]).set_index("practice_code")
+    if result.scenario.level == "pcn":
+        # a network has no boundary: it stands at the mean position of its practices
+        from analysis.allocation.inputs import practice_pcns
+
+        network = practice_pcns().reindex(practices.index)
+        practices = (practices.loc[network.notna().to_numpy(), ["latitude", "longitude"]]
+                     .groupby(network.dropna()).mean())
+        practices.index = practices.index.astype(str)
     alive = result.areas[result.areas["status"] != "zero population"]
     moved = alive.set_index("area_code").join(practices[["latitude", "longitude"]],
                                               how="inner")

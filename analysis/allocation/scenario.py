@@ -35,6 +35,7 @@ from analysis.funding.weighted_populations import WP_COMPONENTS, WP_YEARS
 __all__ = [
     "GP_PAYMENTS_SOURCE",
     "LEVELS",
+    "PRACTICE_LEVELS",
     "LEVEL_NOUNS",
     "OBJECTIVES",
     "SCHEMA_VERSION",
@@ -50,9 +51,12 @@ SCHEMA_VERSION = 2
 READABLE_SCHEMA_VERSIONS: tuple[int, ...] = (1, 2)
 CONVERGENCE_RULES: tuple[str, ...] = ("toward_target", "nearest")
 GEOGRAPHIES: tuple[str, ...] = ("england",)
-LEVELS: tuple[str, ...] = ("lsoa21", "ltla", "sicbl", "icb", "practice")
+LEVELS: tuple[str, ...] = ("lsoa21", "ltla", "sicbl", "icb", "practice", "pcn")
+#: Levels whose areas are GP practices or groups of them (no boundaries: drawn as points)
+PRACTICE_LEVELS: tuple[str, ...] = ("practice", "pcn")
 LEVEL_NOUNS: dict[str, tuple[str, str]] = {
     "practice": ("practice", "practices"), "icb": ("ICB", "ICBs"),
+    "pcn": ("primary care network", "primary care networks"),
     "sicbl": ("sub-ICB location", "sub-ICB locations"),
     "ltla": ("local authority", "local authorities"),
     "lsoa21": ("neighbourhood (LSOA)", "neighbourhoods (LSOAs)"),
@@ -68,7 +72,7 @@ NEED_KINDS: tuple[str, ...] = ("formula", "index", NHSE_WP_KIND)
 NHSE_WP_COMPONENTS: tuple[str, ...] = tuple(WP_COMPONENTS)
 NHSE_WP_NAMES: dict[str, str] = {c: name for c, (_, name) in WP_COMPONENTS.items()}
 NHSE_WP_YEARS: tuple[str, ...] = WP_YEARS
-NHSE_WP_LEVELS: tuple[str, ...] = ("practice", "sicbl", "icb")
+NHSE_WP_LEVELS: tuple[str, ...] = ("practice", "pcn", "sicbl", "icb")
 MISSING_POLICIES: tuple[str, ...] = ("error", "impute_mean")
 MAX_YEARS = 50
 
@@ -446,9 +450,10 @@ class Scenario:
             raise ValueError(f"NHS England's weighted populations are by practice; scenarios "
                              f"on them run at level {', '.join(NHSE_WP_LEVELS)}, not "
                              f"{self.level}")
-        if self.current.source == "indicator" and self.level == "practice":
-            raise ValueError("registry provision indicators are area-based: at practice level "
-                             "use gp_payments_2022_23, a CSV or a table by practice code")
+        if self.current.source == "indicator" and self.level in PRACTICE_LEVELS:
+            raise ValueError(f"registry provision indicators are area-based: at {self.level} "
+                             "level use gp_payments_2022_23, a CSV or a table by "
+                             f"{self.level} code")
         budget = _number("budget", self.budget, allow_none=True)
         if budget is not None and budget <= 0:
             raise ValueError(f"budget is {budget:g}: it must be positive (or null for the "
@@ -500,7 +505,7 @@ class Scenario:
         """Who the population counts: registered patients for NHS England weighted
         populations, weighted patients for practices, else residents."""
         word = ("registered patient" if self.need.kind == NHSE_WP_KIND else
-                "weighted patient" if self.level == "practice" else "resident")
+                "weighted patient" if self.level in PRACTICE_LEVELS else "resident")
         return word if count == 1 else f"{word}s"
 
     def implied_unit(self, indicator_unit: str | None = None) -> str:

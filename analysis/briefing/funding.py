@@ -164,6 +164,7 @@ def run_scenario(path: str | Path, registry: IndicatorRegistry | None = None) ->
 
 
 _UNIT_WORDS = {"practice": ("practice", "practices"), "icb": ("ICB", "ICBs"),
+               "pcn": ("primary care network", "primary care networks"),
                "sicbl": ("sub-ICB location", "sub-ICB locations"),
                "ltla": ("local authority", "local authorities"),
                "lsoa21": ("neighbourhood", "neighbourhoods")}
@@ -189,7 +190,7 @@ def _scenario_sources(scenario: Any, registry: IndicatorRegistry | None) -> list
     registry = registry or default_registry()
     out: list[SourceEntry] = []
     current = scenario.current
-    if current.source == GP_PAYMENTS_SOURCE or scenario.level == "practice":
+    if current.source == GP_PAYMENTS_SOURCE or scenario.level in ("practice", "pcn"):
         out.append(_source("gp_payments"))
     if current.source == "indicator" and current.indicator:
         out.append(_source_of_meta(registry.meta(current.indicator)))
@@ -213,13 +214,17 @@ def _scenario_units(result: Any, ref: AreaRef) -> tuple[pd.DataFrame, str]:
     """The scenario's areas that overlap the briefing area, and how they relate to it."""
     level = result.scenario.level
     areas = result.areas
-    if level == "practice":
+    if level in ("practice", "pcn"):
         from analysis.access import practices_in_area
 
         try:
             codes = set(practices_in_area(ref.code) or [])
         except UnknownAreaError:
             codes = set()
+        if level == "pcn":  # the networks with a practice in the area
+            from analysis.allocation.inputs import practice_pcns
+
+            codes = set(practice_pcns().reindex(sorted(codes)).dropna())
         return areas[areas["area_code"].isin(codes)], "inside"
     spec = spec_for("england")
     table = load_pack_table("england")
@@ -322,7 +327,7 @@ def _scenario_step(d: _Draft, path: Path, ref: AreaRef, name: str,
                 f"and {lose} would lose.")
         per_head = "£ per head" if money and scale == 1 else (
             f"per {format_number(scale, 0)} residents" if scale != 1 else "per head")
-        if scenario.level == "practice":
+        if scenario.level in ("practice", "pcn"):
             per_head = per_head.replace("head", "weighted patient")
         ordered = alive.sort_values("change", ascending=False)
         picked = pd.concat([ordered.head(3), ordered.tail(3)]).drop_duplicates("area_code")
@@ -357,7 +362,7 @@ def _scenario_step(d: _Draft, path: Path, ref: AreaRef, name: str,
     per_head_unit = ("£ per head" if money and scale == 1 else
                      f"{noun} per {format_number(scale, 0)} residents" if scale != 1
                      else f"{noun} per head")
-    if scenario.level == "practice":
+    if scenario.level in ("practice", "pcn"):
         per_head_unit = per_head_unit.replace("head", "weighted patient")
     digits = 2 if money else 1
     sii_after = difference_in_words(-after_m.sii, per_head_unit, digits,

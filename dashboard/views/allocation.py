@@ -10,6 +10,7 @@ import pydeck as pdk
 import streamlit as st
 
 from analysis.allocation import (
+    PRACTICE_LEVELS,
     NeedComponent,
     Scenario,
     ScenarioInfeasible,
@@ -103,7 +104,7 @@ with st.sidebar:
             year = st.selectbox("Allocation year", years_wp, years_wp.index(
                 need.year or years_wp[-1]), key=f"wpyear:{slot}")
             need = need.with_nhse(pick, year)
-    if base.level != "practice" and need.kind == "formula":
+    if base.level not in PRACTICE_LEVELS and need.kind == "formula":
         options = {m.id: m.title for m in choices("england", ("need", "outcome"))
                    if m.geography == "lsoa21"}
         chosen = st.multiselect(
@@ -162,7 +163,7 @@ with st.expander(f"Notes ({len(result.notes)})"):
         st.text(note)
 
 st.subheader("Where the resources move")
-if scenario.level == "practice":
+if scenario.level in PRACTICE_LEVELS:  # no boundaries: points
     points = practice_change_points(result)
     legend = change_legend()
     deck_map([pdk.Layer("ScatterplotLayer", id="practices", data=points,

@@ -38,7 +38,7 @@ def test_bad_need_is_refused(need, words):
 def test_level_without_weighted_populations_is_refused():
     raw = json.loads(SCENARIO.read_text())
     raw["level"] = "ltla"
-    with pytest.raises(ValueError, match="practice, sicbl, icb"):
+    with pytest.raises(ValueError, match="practice, pcn, sicbl, icb"):
         Scenario.from_dict(raw)
 
 

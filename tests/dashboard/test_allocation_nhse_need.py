@@ -38,3 +38,19 @@ def test_practice_scenario_can_switch_to_nhse_need():
     assert not at.exception
     notes = " ".join(t.value for t in at.text)
     assert "NHS England's primary medical care weighted population, 2024-25" in notes
+
+
+def test_pcn_scenario_runs_and_draws_networks_as_points():
+    """Primary care networks within Greater Manchester: gains and losses, money kept, and a
+    map of points (PCNs have no boundaries) whose text alternative says where they stand."""
+    at = open_page("allocation", "E54000057")
+    at.selectbox(key="scenario_base").set_value("pcn-gp-funding-nhse-primary-care-need").run()
+    assert not at.exception
+    assert not at.error
+    gain, lose = (int(n) for n in _metric(at, "Gain / lose").value.split(" / "))
+    assert gain > 0 and lose > 0
+    captions = " ".join(c.value for c in at.caption)
+    assert "primary care networks with patients (each at the mean position of its practices)" \
+        in captions
+    notes = " ".join(t.value for t in at.text)
+    assert "PCNs have no published boundaries" in notes
