@@ -414,6 +414,10 @@ def _process_checked(data: bytes, name: str, meta_source: Any, report: Validatio
         extra["attribution"] = kind
         extra["caveats"] = [note]
         labels = {"description": _with_sentence(meta.description, note),
+                  # the title travels into every chart, legend, metric and export heading
+                  "title": (f"{meta.title} ({ESTIMATED_TITLE})"
+                            if kind == "estimated" and ESTIMATED_TITLE not in meta.title
+                            else meta.title),
                   "notes": _with_sentence(meta.notes, note),
                   "source": f"{meta.source} (practice values attributed to LSOAs 2021: {kind})"}
     final = dc_replace(meta, geography=stored, period=chosen_period or meta.period,
@@ -425,6 +429,10 @@ def _process_checked(data: bytes, name: str, meta_source: Any, report: Validatio
 
 # --------------------------------------------------------------------------------------
 # Public entry points: files and uploads
+
+
+#: What the title of an indicator estimated from practice values says, wherever it is drawn.
+ESTIMATED_TITLE = "estimated from GP practices"
 
 
 def _with_sentence(text: str, sentence: str) -> str:

@@ -48,6 +48,8 @@ def test_practice_export_is_estimated_onto_lsoas_and_labelled(no_stored_file, tm
     meta = indicator.meta
     assert meta.geography == "lsoa21" and meta.extra["source_geography"] == "practice"
     assert meta.extra["attribution"] == "estimated"
+    # the title, which every chart, legend and heading shows, says it is an estimate
+    assert meta.title.endswith("(estimated from GP practices)")
     assert meta.extra["caveats"] == [ESTIMATE_CAVEAT]
     assert ESTIMATE_CAVEAT in meta.description and ESTIMATE_CAVEAT in meta.notes
     assert meta.source.endswith("(practice values attributed to LSOAs 2021: estimated)")
