@@ -157,22 +157,34 @@ def practice_pcns() -> pd.Series:
                      index=rows.loc[keep, "practice_code"].astype(str).to_numpy())
 
 
+def pcn_weighted_mean(values: pd.Series) -> pd.Series:
+    """The weighted-patient mean of practice values (index practice code) over each primary
+    care network's practices: sum(w * v) / sum(w) with w the 2022-23 weighted patients, over
+    the practices with a value and patients (index PCN code; networks with none are left
+    out)."""
+    rows = _payments_year()
+    weight = pd.Series(rows["weighted_patients"].astype(float).fillna(0.0).to_numpy(),
+                       index=rows["practice_code"].astype(str).to_numpy())
+    values = pd.Series(values.astype(float).to_numpy(), index=values.index.astype(str))
+    network = practice_pcns().reindex(values.index)
+    w = weight.reindex(values.index)
+    usable = (network.notna() & (w > 0) & values.notna()).to_numpy()
+    keys = network[usable].to_numpy()
+    mean = (values * w)[usable].groupby(keys).sum() / w[usable].groupby(keys).sum()
+    mean.index = mean.index.astype(str)
+    return mean
+
+
 def _pcn_frame() -> pd.DataFrame:
     from analysis.funding import assign_deprivation_groups
 
     practices = _practice_frame()
     pcn = practice_pcns().reindex(practices.index)
     practices = practices[pcn.notna().to_numpy()].assign(pcn=pcn.dropna())
-    weight = practices["population"]
-    scored = practices["deprivation"].notna() & (weight > 0)
-    weighted = (practices["deprivation"] * weight).where(scored)
     grouped = practices.groupby("pcn")
-    frame = pd.DataFrame({
-        "population": grouped["population"].sum(),
-        "practices": grouped.size(),
-        "deprivation": weighted.groupby(practices["pcn"]).sum(min_count=1)
-        / weight.where(scored).groupby(practices["pcn"]).sum(min_count=1),
-    })
+    frame = pd.DataFrame({"population": grouped["population"].sum(),
+                          "practices": grouped.size()})
+    frame["deprivation"] = pcn_weighted_mean(practices["deprivation"]).reindex(frame.index)
     # PCN names are not in the payments file: named by their code and largest practice
     largest = practices.sort_values("population", ascending=False).groupby("pcn")["name"].first()
     frame.insert(0, "name", [f"PCN {code} ({largest[code].title()} and others)"

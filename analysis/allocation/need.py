@@ -88,14 +88,9 @@ def _indicator_at_level(indicator_id: str, level: str, registry: IndicatorRegist
         series = pd.Series(sel["imd_score"].astype(float).to_numpy(),
                            index=sel["practice_code"].astype(str).to_numpy())
         if level == "pcn":  # the weighted-patient mean of the network's practices' scores
-            from analysis.allocation.inputs import _practice_frame, practice_pcns
+            from analysis.allocation.inputs import pcn_weighted_mean
 
-            weight = _practice_frame()["population"].reindex(series.index)
-            network = practice_pcns().reindex(series.index)
-            usable = network.notna() & (weight > 0) & series.notna()
-            totals = (series * weight)[usable].groupby(network[usable]).sum()
-            series = totals / weight[usable].groupby(network[usable]).sum()
-            series.index = series.index.astype(str)
+            series = pcn_weighted_mean(series)
         return series, None
     known = registry.ids()
     if indicator_id not in known:

@@ -43,7 +43,7 @@ from analysis.audit.study import (
 
 PER = 100_000
 RATE_UNIT = "per 100,000 a year"
-SEXES = ("F", "M", "U")
+SEXES = tuple(C.SEX_LABELS)  # F, M, U (not known)
 FLAG_LOWER, FLAG_WITHIN, FLAG_HIGHER = "lower than expected", "as expected", "higher than expected"
 
 
