@@ -307,12 +307,7 @@ def clean_activity(engine: AuditEngine, records: Any, *, mapping: dict[str, str]
     refs = references or reference_tables()
     t = records
     columns_given = [t[column].cast("string") for _, column in roles.area_columns]
-    postcode_key: Any = ibis.null("string")
-    if roles.get("postcode"):
-        compact = t[roles.get("postcode")].cast("string").upper().re_replace(r"\s+", "")
-        postcode_key = compact.nullif("")
-    t = t.mutate(_as_written=_first_of([c.nullif("") for c in columns_given]),
-                 _pc_key=postcode_key)
+    t = t.mutate(_as_written=_first_of([c.nullif("") for c in columns_given]))
     # codes as written are looked up first: trimming and upper-casing every record's code
     # costs more than the join itself, and only the few that do not match need it
     codes = engine.lookup_table("area_codes", refs.area_codes.rename(columns={
@@ -326,12 +321,20 @@ def clean_activity(engine: AuditEngine, records: Any, *, mapping: dict[str, str]
     t = t.left_join(again, t._retry == again._code2).drop("_code2")
     t = t.mutate(_code_id=t._code_id.coalesce(t._code2_id),
                  _code_source=t._code_source.coalesce(t._code2_source))
+    postcode_key: Any = ibis.null("string")
+    if roles.get("postcode"):
+        # only records whose code did not match need their postcode compacted: a regular
+        # expression on every record's postcode cost a tenth of the whole count
+        compact = t[roles.get("postcode")].cast("string").upper().re_replace(r"\s+", "")
+        postcode_key = ibis.ifelse(t._code_id.isnull(), compact.nullif(""),
+                                   ibis.null("string"))
+    t = t.mutate(_pc_key=postcode_key)
     if refs.postcodes_path is not None and roles.get("postcode"):
         index = _postcode_table(engine, refs.postcodes_path)
         canonical = t._pc_key.substr(0, t._pc_key.length() - 3) + " " + t._pc_key.right(3)
-        # only records whose code did not match look their postcode up: a null key costs the
-        # join nothing, and a matched code wins over the postcode anyway
-        t = t.mutate(_pc=ibis.ifelse(t._code_id.isnull() & t._pc_key.re_search(_POSTCODE_SHAPE),
+        # only records whose code did not match look their postcode up (the others have no
+        # key): a null key costs the join nothing, and a matched code wins anyway
+        t = t.mutate(_pc=ibis.ifelse(t._pc_key.re_search(_POSTCODE_SHAPE),
                                      canonical, ibis.null("string")))
         t = t.left_join(index, t._pc == index._pc_postcode).drop("_pc_postcode")
         # a postcode's small area as an id: a postcode in Wales or Northern Ireland has none
@@ -342,8 +345,6 @@ def clean_activity(engine: AuditEngine, records: Any, *, mapping: dict[str, str]
     else:
         t = t.mutate(_pc=ibis.null("string"), _pc_id=ibis.null("int32"),
                      _pc_country=ibis.null("string"), _pc_live=ibis.null("boolean"))
-        if not roles.get("postcode"):
-            t = t.mutate(_pc_key=ibis.null("string"))
     t = t.mutate(
         area_id=t._code_id.coalesce(t._pc_id),
         source=ibis.cases(
@@ -361,9 +362,11 @@ def clean_activity(engine: AuditEngine, records: Any, *, mapping: dict[str, str]
         else_=_code(REASONS, C.AREA_MISSING),
     )
     band, age_given = _age_band(t, roles, refs)
-    t = t.mutate(_band=band, _age_given=age_given, _area_reason=area_reason)
+    t = t.mutate(_band=band, _area_reason=area_reason)
+    # whether an age was given is asked only of records without a band (inlined, not a
+    # column, so that the engine does not trim every record's age to answer it)
     age_reason = ibis.cases((t._band.notnull(), ibis.null("int8")),
-                            (t._age_given, _code(REASONS, C.AGE_NOT_VALID)),
+                            (age_given, _code(REASONS, C.AGE_NOT_VALID)),
                             else_=_code(REASONS, C.AGE_MISSING))
     t = t.mutate(reason=t._area_reason.coalesce(age_reason))
     columns: dict[str, Any] = {
@@ -408,9 +411,10 @@ def _age_band(t: Any, roles: ColumnMapping, refs: ReferenceTables) -> tuple[Any,
             years = raw.cast("float64")
             given = raw.notnull()
         else:
-            text = _text(raw)
-            years = text.try_cast("float64")
-            given = text.notnull()
+            # the engines' casts skip surrounding white space themselves (DuckDB; Spark
+            # since 3.0), so the age is not trimmed first: a blank or bad one casts to null
+            years = raw.cast("string").try_cast("float64")
+            given = _text(raw).notnull()
         band = ibis.cases(
             ((years >= 0) & (years <= MAX_AGE),
              ibis.least((years / 5).floor(), len(AGE_BAND_LABELS) - 1).cast("int16")),

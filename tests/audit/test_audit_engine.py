@@ -247,6 +247,15 @@ def test_values_as_written_are_tidied_after_counting_and_their_counts_merged(duc
     assert sites == {"Hub A": 3, "Hub B": 1, "(not given)": 1}
 
 
+def test_ages_padded_with_white_space_are_read_and_blank_ones_are_missing(duck):
+    records = pd.DataFrame({"lsoa21_code": ["E01000001"] * 7,
+                            "age": [" 30 ", "\t41", "52\n", "  ", "", None, "forty"]})
+    table = cleaned_rows(duck, records)
+    assert sorted(table["band"].dropna().astype(int)) == [6, 8, 10]
+    assert table["reason"].dropna().value_counts().to_dict() == {C.AGE_MISSING: 3,
+                                                                 C.AGE_NOT_VALID: 1}
+
+
 def test_closing_the_engine_removes_its_spill_folder():
     engine = connect("duckdb")
     spill = Path(engine.spill_dir)
