@@ -52,7 +52,7 @@ from dashboard.components import (
     deck_coordinates,
     plain,
 )
-from dashboard.state import session_uploads, shared_registry
+from dashboard.state import session_uploads, shared_registry, url_toggle
 
 SAVE_SWITCH = "FAIRSHARE_ALLOW_REGISTRY_WRITES"
 REQUIRED = {"svc_id": "Id", "svc_title": "Title", "svc_description": "Description",
@@ -294,7 +294,7 @@ def service_map_layers(bounds: tuple[float, float, float, float],
         for number, service_id in enumerate(ids):
             meta = registry.meta(service_id)
             label = meta.title + (" (this session)" if registry.is_session(service_id) else "")
-            if not st.toggle(label, key=f"show_service_{service_id}"):
+            if not url_toggle(label, f"show_service_{service_id}"):
                 continue
             layer = service_layer(_dataset(registry, service_id), bounds,
                                   COLOURS[number % len(COLOURS)], blanks)

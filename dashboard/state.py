@@ -363,6 +363,36 @@ def url_select(label: str, options: list, key: str, default, *, format_func=str,
     return value
 
 
+def url_slider(label: str, low: int, high: int, key: str, default: int, *,
+               help: str | None = None) -> int:
+    """An integer slider whose value survives page switches and is mirrored in ``?key=``
+    (a value in the URL outside ``low``–``high``, or not a whole number, is ignored)."""
+    text = st.query_params.get(key, "")
+    from_url = int(text) if text.isdigit() else None
+    options = list(range(low, high + 1))
+    restore(key, options, default if from_url not in options else from_url)
+    value = st.slider(label, low, high, key=key, on_change=keep, args=(key,), help=help)
+    st.session_state[f"keep_{key}"] = value
+    st.query_params[key] = str(value)
+    return value
+
+
+def url_toggle(label: str, key: str, *, default: bool = False,
+               help: str | None = None) -> bool:
+    """A toggle whose state survives page switches and is in the URL (``?key=1`` or
+    ``?key=0``) whenever it differs from ``default``, so that a shared link shows the same
+    layers."""
+    from_url = {"1": True, "0": False}.get(st.query_params.get(key, ""))
+    restore(key, [True, False], default if from_url is None else from_url)
+    value = st.toggle(label, key=key, on_change=keep, args=(key,), help=help)
+    st.session_state[f"keep_{key}"] = value
+    if value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = "1" if value else "0"
+    return bool(value)
+
+
 @st.cache_data(show_spinner=False, max_entries=4096)
 def _resolved(code: str) -> geography.AreaRef:
     # every rerun of every page resolves the study area's code (a search through each level)

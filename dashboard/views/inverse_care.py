@@ -36,6 +36,7 @@ from dashboard.state import (
     panel_of,
     session_registry,
     url_select,
+    url_toggle,
 )
 
 MAX_POINTS = 5_000  # above this the scatter becomes a density grid (browser stays quick)
@@ -178,8 +179,8 @@ chart_with_text(
 
 # -- spatial clusters ---------------------------------------------------------------------
 st.subheader("Where high need meets low provision: spatial clusters")
-if st.toggle("Find clusters (bivariate local Moran's I)", key="lisa_on",
-             value=panel.test.n <= 5_000):
+if url_toggle("Find clusters (bivariate local Moran's I)", "lisa_on",
+              default=panel.test.n <= 5_000):
     clusters = clusters_of(area.country, area.code, need_id, provision_id)
     counts = clusters["cluster"].astype(str).value_counts()
     layer = cluster_map_of(area.country, area.code, need_id, provision_id)

@@ -38,6 +38,8 @@ from dashboard.state import (
     session_registry,
     study_area_shapes,
     url_select,
+    url_slider,
+    url_toggle,
 )
 
 area = st.session_state["study_area"]
@@ -60,7 +62,7 @@ if mode == "single":
         scheme = url_select("Classes by", list(SCHEMES), "scheme", "quantiles",
                             format_func=SCHEMES.get)
     with col2:
-        classes = st.slider("Number of classes", 3, 7, 5, key="classes")
+        classes = url_slider("Number of classes", 3, 7, "classes", 5)
     meta = metas[indicator_id]
     frame = area_frame(area.country, area.code, (indicator_id,))
     require_values(area, frame, (meta,), session_registry(), key="map")
@@ -100,8 +102,8 @@ POINT_BLANKS = {"v": "", "w": "", "l": "", "d": ""}
 if area.country == "england":
     with st.sidebar:
         st.subheader("Services")
-        show_gp = st.toggle("GP practices (sized by list)", key="show_gp")
-        show_stroke = st.toggle("Stroke units", key="show_stroke")
+        show_gp = url_toggle("GP practices (sized by list)", "show_gp")
+        show_stroke = url_toggle("Stroke units", "show_stroke")
     if show_gp:
         gp = service_points(load_gp_practices().dropna(subset=["latitude"]), layer.bounds,
                             size_column="registered_patients", label_column="practice_name")
