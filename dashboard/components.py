@@ -247,15 +247,20 @@ def table_downloads(frame: pd.DataFrame, name: str, *, vintage: str | None = Non
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def geojson_download(geoframe, name: str, *, vintage: str | None, key: str,
-                     info: ExportInfo | None = None,
+def geojson_download(shapes, table: pd.DataFrame, name: str, *, vintage: str | None,
+                     key: str, info: ExportInfo | None = None,
                      person_counts: tuple[str, ...] | list[str] = (),
                      derived: tuple[str, ...] | list[str] = ()) -> None:
-    """A GeoJSON download (provenance in its ``metadata`` member, person counts suppressed)."""
-    meta = export_info(geoframe, name, vintage=vintage, info=info,
+    """A GeoJSON download of ``shapes`` (indexed by area code) with the columns of ``table``
+    (one row per area, its ``code`` column) (provenance in its ``metadata`` member, person
+    counts suppressed). The two are joined only when the button is pressed, not on every
+    rerun of the page."""
+    columns = ["geometry", *(c for c in table.columns if c != "code")]
+    meta = export_info(pd.DataFrame(columns=columns), name, vintage=vintage, info=info,
                        person_counts=person_counts, derived=derived)
     st.download_button("Download GeoJSON",
-                       lambda: to_geojson_bytes(geoframe, vintage=vintage, info=meta),
+                       lambda: to_geojson_bytes(shapes[["geometry"]].join(
+                           table.set_index("code")), vintage=vintage, info=meta),
                        file_name=f"{slug(name)}.geojson", mime="application/geo+json",
                        key=key)
 

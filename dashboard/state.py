@@ -416,6 +416,19 @@ def area_search(query: str) -> list:
     return search_areas(query, limit=10)
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _picker_choices(country: str, level: str, small_area: str | None
+                    ) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """The area picker's codes, names and labels ("Wigan (E08000010)") for one level (for
+    the small-area level, those beside ``small_area``): built once per process and shared
+    read-only, not rebuilt from a pickled table on every rerun of every session."""
+    areas = (small_area_options(country, small_area) if small_area is not None
+             else areas_of(country, level))
+    names = dict(zip(areas["code"], areas["name"], strict=True))
+    return (areas["code"].tolist(), names,
+            {code: f"{name} ({code})" for code, name in names.items()})
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def small_area_options(country: str, code: str) -> pd.DataFrame:
     """The small areas (code, name) beside ``code`` in its ward / intermediate zone: what the
@@ -511,17 +524,15 @@ def study_area_picker() -> StudyArea:
     if level == "country":
         code, name = None, geography.COUNTRY_CODES[country][1]
     else:
-        areas = (small_area_options(country, ref.code) if level == small
-                 else areas_of(country, level))
-        names = dict(zip(areas["code"], areas["name"], strict=True))
-        options = areas["code"].tolist()
+        options, names, labels = _picker_choices(country, level,
+                                                 ref.code if level == small else None)
         area_key = f"area_{country}_{level}"
         preferred = ref.code if ref.code in names else None
         if st.session_state.get(area_key) not in names:
             kept = st.session_state.get(f"keep_{area_key}")
             st.session_state[area_key] = kept if kept in names else preferred or options[0]
         code = st.sidebar.selectbox(spec.level(level).label, options, key=area_key,
-                                    format_func=lambda c: f"{names[c]} ({c})",
+                                    format_func=labels.__getitem__,
                                     on_change=keep, args=(area_key,))
         name = names[code]
     area = StudyArea(country, code, name, level)

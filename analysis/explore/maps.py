@@ -9,6 +9,8 @@ end whatever the indicator's polarity.
 from __future__ import annotations
 
 import html
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,20 +71,11 @@ def display_tolerance(bounds: tuple[float, float, float, float], *,
     return max(maxx - minx, maxy - miny) / pixels
 
 
-def polygon_records(geometries: pd.Series, attributes: pd.DataFrame, *,
-                    tolerance: float | None = None, precision: int = 5,
-                    origin: tuple[float, float] = (0.0, 0.0)) -> pd.DataFrame:
-    """One row per polygon part with its exterior ring as a flat integer list.
-
-    ``g`` (geometry; keys are one letter because they repeat in every record) holds
-    ``[x0, y0, x1, y1, …]`` with x = round((lon − origin_lon)·10^precision) and likewise y:
-    integer offsets from the view's centre are a third shorter in JSON than decimal degrees,
-    and deck.gl draws them exactly with ``lnglat-offsets`` coordinates from ``origin``, a
-    10^-precision model matrix and ``positionFormat: XY`` (``dashboard.components``).
-    ``geometries`` and ``attributes`` share an index; multipolygons yield one row per part
-    (attributes repeated). Rings are simplified with ``tolerance`` (topology-preserving per
-    polygon); consecutive points that round to the same position are dropped.
-    """
+def polygon_rings(geometries: pd.Series, *, tolerance: float | None = None,
+                  precision: int = 5, origin: tuple[float, float] = (0.0, 0.0)
+                  ) -> tuple[np.ndarray, list[list[int]]]:
+    """(row of ``geometries`` that each polygon part comes from, the part's exterior ring as a
+    flat integer list), as :func:`polygon_records` encodes them."""
     geoms = np.asarray(geometries.to_numpy(), dtype=object)
     if tolerance:
         geoms = shapely.simplify(geoms, tolerance, preserve_topology=True)
@@ -97,10 +90,67 @@ def polygon_records(geometries: pd.Series, attributes: pd.DataFrame, *,
                      & (np.diff(ring_index) == 0)]
     quantised, ring_index = quantised[~repeated], ring_index[~repeated]
     splits = np.flatnonzero(np.diff(ring_index)) + 1
-    polygons = [ring.ravel().tolist() for ring in np.split(quantised, splits)]
+    return owner, [ring.ravel().tolist() for ring in np.split(quantised, splits)]
+
+
+def polygon_records(geometries: pd.Series, attributes: pd.DataFrame, *,
+                    tolerance: float | None = None, precision: int = 5,
+                    origin: tuple[float, float] = (0.0, 0.0)) -> pd.DataFrame:
+    """One row per polygon part with its exterior ring as a flat integer list.
+
+    ``g`` (geometry; keys are one letter because they repeat in every record) holds
+    ``[x0, y0, x1, y1, …]`` with x = round((lon − origin_lon)·10^precision) and likewise y:
+    integer offsets from the view's centre are a third shorter in JSON than decimal degrees,
+    and deck.gl draws them exactly with ``lnglat-offsets`` coordinates from ``origin``, a
+    10^-precision model matrix and ``positionFormat: XY`` (``dashboard.components``).
+    ``geometries`` and ``attributes`` share an index; multipolygons yield one row per part
+    (attributes repeated). Rings are simplified with ``tolerance`` (topology-preserving per
+    polygon); consecutive points that round to the same position are dropped.
+    """
+    owner, polygons = polygon_rings(geometries, tolerance=tolerance, precision=precision,
+                                    origin=origin)
+    return _with_rings(attributes, owner, polygons)
+
+
+def _with_rings(attributes: pd.DataFrame, owner: np.ndarray,
+                polygons: list[list[int]]) -> pd.DataFrame:
     frame = attributes.iloc[owner].reset_index(drop=True)
     frame["g"] = polygons
     return frame
+
+
+# Encoded rings memoised by the identity of the (shared, read-only) study-area GeoDataFrame:
+# every indicator, scheme and class count mapped on one study area draws the same polygons,
+# and simplifying and encoding them was half of building a layer. An entry lives as long
+# as its GeoDataFrame (a weakref finalizer drops it). Readers share the ring lists: they
+# are encoded to JSON, never changed.
+_RINGS: dict[tuple[int, float | None, int, tuple[float, float]],
+             tuple[np.ndarray, list[list[int]]]] = {}
+_RINGS_LOCK = threading.Lock()
+
+
+def _forget_rings(identity: int) -> None:
+    with _RINGS_LOCK:
+        for key in [k for k in _RINGS if k[0] == identity]:
+            _RINGS.pop(key, None)
+
+
+def shared_rings(areas, *, tolerance: float | None, precision: int,
+                 origin: tuple[float, float]) -> tuple[np.ndarray, list[list[int]]]:
+    """:func:`polygon_rings` of ``areas.geometry``, computed once per GeoDataFrame object and
+    view (callers must not change ``areas`` in place)."""
+    key = (id(areas), tolerance, precision, origin)
+    with _RINGS_LOCK:
+        found = _RINGS.get(key)
+    if found is not None:
+        return found
+    rings = polygon_rings(areas.geometry, tolerance=tolerance, precision=precision,
+                          origin=origin)
+    with _RINGS_LOCK:
+        if not any(k[0] == key[0] for k in _RINGS):
+            weakref.finalize(areas, _forget_rings, key[0])
+        _RINGS[key] = rings
+    return rings
 
 
 SCHEMES = {"quantiles": "Quantiles", "natural_breaks": "Natural breaks (Fisher-Jenks)",
@@ -438,8 +488,8 @@ def build_layer(areas, attributes: pd.DataFrame, *, legend: Legend, title: str,
     origin = (round((bounds[0] + bounds[2]) / 2, precision),
               round((bounds[1] + bounds[3]) / 2, precision))
     tolerance = display_tolerance(bounds, pixels=CROWDED_PIXELS if crowded else 2000)
-    records = polygon_records(areas.geometry, attributes, tolerance=tolerance,
-                              precision=precision, origin=origin)
+    owner, rings = shared_rings(areas, tolerance=tolerance, precision=precision, origin=origin)
+    records = _with_rings(attributes, owner, rings)
     return MapLayer(records, legend, bounds, title, alt_text, origin,  # type: ignore[arg-type]
                     precision, prefix)
 

@@ -147,5 +147,5 @@ with st.expander("Data behind the map"):
     if st.toggle(f"Show the table ({len(table):,} rows)", key="map_show_table"):
         st.dataframe(table, hide_index=True)
     table_downloads(table, f"{area.name} {layer.title}", vintage=vintage, key="map_table")
-    geojson_download(shapes[["geometry"]].join(table.set_index("code")),
-                     f"{area.name} {layer.title}", vintage=vintage, key="map_geojson")
+    geojson_download(shapes, table, f"{area.name} {layer.title}", vintage=vintage,
+                     key="map_geojson")

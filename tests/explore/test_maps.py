@@ -65,6 +65,36 @@ def test_polygon_records_are_quantised_offsets_and_split_multipolygons():
     assert xs == {-877, 0}  # (0.123 - 1.0) and (1.0 - 1.0) in thousandths
 
 
+def test_layers_of_one_study_area_share_its_encoded_rings():
+    import geopandas as gpd
+
+    from analysis.explore.maps import _RINGS, build_layer, decile_legend
+
+    shapes = gpd.GeoDataFrame({"name": ["a", "b"]}, index=["E1", "E2"],
+                              geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    legend = decile_legend()
+
+    def layer(values):
+        attributes = pd.DataFrame({"c": shapes.index, "v": values}, index=shapes.index)
+        return build_layer(shapes, attributes, legend=legend, title="t", alt_text="a")
+
+    first, second = layer(["1", "2"]), layer(["3", "4"])
+    assert second.records["v"].tolist() == ["3", "4"]
+    assert all(a is b for a, b in zip(first.records["g"], second.records["g"], strict=True))
+    expected = polygon_records(shapes.geometry, shapes[[]], tolerance=None,
+                               precision=first.precision, origin=first.origin)
+    assert first.records["g"].tolist() == expected["g"].tolist()
+    # another GeoDataFrame (moved squares) is encoded on its own, and dropped with it
+    moved = shapes.set_geometry(shapes.translate(5, 5))
+    other = build_layer(moved, pd.DataFrame({"c": moved.index}, index=moved.index),
+                        legend=legend, title="t", alt_text="a")
+    assert other.records["g"].tolist() != first.records["g"].tolist() or \
+        other.origin != first.origin
+    held = len(_RINGS)
+    del moved, other
+    assert len(_RINGS) == held - 1
+
+
 def test_fill_expression_maps_class_index_to_colours():
     expression = fill_expression(((1, 2, 3), (4, 5, 6)))
     assert expression == "k==0?[1,2,3]:k==1?[4,5,6]:[200,200,200]"
