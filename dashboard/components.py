@@ -165,12 +165,10 @@ def bivariate_legend_html() -> str:
 def polygon_layer(layer: MapLayer, layer_id: str = "areas") -> pdk.Layer:
     """deck.gl polygons of a map layer, coloured from the legend by class index (drawn with
     :class:`CompactDeck`, which puts in the records encoded once by :func:`encoded_records`)."""
-    records = encoded_records(layer.records)
-    placeholder = f"{_RECORDS_PREFIX}{id(layer.records)}"
-    deck_layer = pdk.Layer(
+    return precoded_layer(
         "PolygonLayer",
+        layer.records,
         id=layer_id,
-        data=placeholder,
         get_polygon="g",
         get_fill_color=fill_expression(layer.legend.colours),
         # no outlines: deck.gl builds them on the CPU (3-4 s for an ICB's 1,700 LSOAs in a
@@ -180,7 +178,15 @@ def polygon_layer(layer: MapLayer, layer_id: str = "areas") -> pdk.Layer:
         auto_highlight=True,
         **deck_coordinates(layer.origin, layer.precision),
     )
-    _LAYER_JSON[deck_layer] = records
+
+
+def precoded_layer(kind: str, records: pd.DataFrame, **props) -> pdk.Layer:
+    """A pydeck layer of ``records`` (a table that is not changed once built, such as a
+    cached map layer's or boundary context's), its JSON encoded once per table by
+    :func:`encoded_records` and put in by :class:`CompactDeck`, instead of pydeck turning
+    the table into dicts on every rerun."""
+    deck_layer = pdk.Layer(kind, data=f"{_RECORDS_PREFIX}{id(records)}", **props)
+    _LAYER_JSON[deck_layer] = encoded_records(records)
     return deck_layer
 
 

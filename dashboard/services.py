@@ -51,6 +51,7 @@ from dashboard.components import (
     CompactDeck,
     deck_coordinates,
     plain,
+    precoded_layer,
 )
 from dashboard.state import session_uploads, shared_registry, url_toggle
 
@@ -343,12 +344,12 @@ def map_style(tiles: Basemap | None) -> str:
 def context_layers(context: MapContext) -> tuple[tuple[pdk.Layer], tuple[pdk.Layer]]:
     """The outline paths (drawn over the polygons) and the labels (drawn over everything;
     names collide politely: deck.gl's collision filter keeps the larger areas' names)."""
-    outlines = pdk.Layer(
-        "PathLayer", id="context-outlines", data=context.outlines, get_path="g",
+    outlines = precoded_layer(
+        "PathLayer", context.outlines, id="context-outlines", get_path="g",
         get_color=LINE_COLOUR, get_width=LINE_WIDTH, width_units="'pixels'",
         pickable=False, **deck_coordinates(context.origin, context.precision))
-    labels = pdk.Layer(
-        "TextLayer", id="context-labels", data=context.labels, get_position=["lon", "lat"],
+    labels = precoded_layer(
+        "TextLayer", context.labels, id="context-labels", get_position=["lon", "lat"],
         get_text="t", get_size=TEXT_SIZE, size_units="'pixels'", get_color=TEXT_COLOUR,
         character_set="'auto'", font_family="'Source Sans Pro, Helvetica, Arial, sans-serif'",
         font_weight=600, font_settings={"sdf": True}, outline_width=3,

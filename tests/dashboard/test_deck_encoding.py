@@ -56,6 +56,24 @@ def test_two_layers_keep_their_own_records():
     assert sizes[1] < sizes[0]  # Wigan is one of Greater Manchester's ten boroughs
 
 
+def test_context_outlines_and_names_are_the_records_pydeck_writes_encoded_once():
+    from analysis.data.geography import select_study_area
+    from analysis.explore.map_context import boundary_context
+    from dashboard.services import context_layers
+
+    bounds = tuple(float(b) for b in select_study_area("england", "E08000010").total_bounds)
+    context = boundary_context("england", "E08000010", bounds)
+    (outlines,), (labels,) = context_layers(context)
+    ours = json.loads(CompactDeck(layers=[outlines, labels]).to_json())["layers"]
+    theirs = json.loads(pdk.Deck(layers=[
+        pdk.Layer("PathLayer", data=context.outlines),
+        pdk.Layer("TextLayer", data=context.labels)]).to_json())["layers"]
+    assert [layer["data"] for layer in ours] == [layer["data"] for layer in theirs]
+    assert len(ours[1]["data"]) > 5  # Wigan's wards and its neighbours are named
+    # the same cached context on the next rerun: its records are not encoded again
+    assert encoded_records(context.outlines) is encoded_records(context.outlines)
+
+
 def test_server_runs_with_serving_settings_and_warms_up():
     command = server_command(8501, True, "0.0.0.0")
     assert command[command.index("--runner.postScriptGC") + 1] == "false"
