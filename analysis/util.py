@@ -3,11 +3,52 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import threading
+import weakref
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
+
+T = TypeVar("T")
+
+
+class IdentityMemo(Generic[T]):
+    """Values memoised by the identity of a read-only owner object (a cached value table, a
+    shared study-area GeoDataFrame, a layer's records) and a key. An owner's entries live as
+    long as the owner: a weakref finalizer drops them, so a replaced table is a new owner
+    and an id reused after it is gone finds nothing. Owners must not change in place.
+    Safe to share between threads (two may compute the same value once each; the first
+    stored wins)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, dict[Hashable, T]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, owner: Any, key: Hashable, make: Callable[[], T]) -> T:
+        """The value for ``(owner, key)``, made by ``make()`` the first time."""
+        identity = id(owner)
+        with self._lock:
+            entries = self._entries.get(identity)
+            if entries is not None and key in entries:
+                return entries[key]
+        value = make()
+        with self._lock:
+            entries = self._entries.get(identity)
+            if entries is None:
+                entries = self._entries[identity] = {}
+                weakref.finalize(owner, self._forget, identity)
+            return entries.setdefault(key, value)
+
+    def _forget(self, identity: int) -> None:
+        with self._lock:
+            self._entries.pop(identity, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return sum(len(entries) for entries in self._entries.values())
 
 
 def members(values: pd.Series | pd.Index, universe: Iterable) -> np.ndarray:

@@ -38,6 +38,7 @@ from analysis.exports import (
     to_geojson_bytes,
     to_xlsx_bytes,
 )
+from analysis.util import IdentityMemo
 
 # pydeck asks twice per Deck whether its Jupyter widget can be imported, a failing import
 # that searches sys.path every time (4% of the server's time under load); the answer cannot
@@ -56,10 +57,10 @@ BLANK_MAP_STYLE = ('data:application/json,{"version":8,"sources":{},"layers":[{"
 # a quarter of the server's time under load (docs/scaling.md), and a map layer shared
 # across sessions (a cache_resource in dashboard/state.py) would be encoded again on every
 # rerun. So each records table is encoded once: _RECORDS_JSON keeps the text by the table's
-# id while the table lives (a weakref finalizer drops it), and _LAYER_JSON keeps it for each
+# identity while the table lives, and _LAYER_JSON keeps it for each
 # pydeck layer whose data is a placeholder, for CompactDeck.to_json to splice back in.
 _RECORDS_PREFIX = "@@fairshare-records-"
-_RECORDS_JSON: dict[int, str] = {}
+_RECORDS_JSON: IdentityMemo[str] = IdentityMemo()
 _LAYER_JSON: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -76,14 +77,8 @@ def encoded_records(records: pd.DataFrame) -> str:
     map layers are not changed after they are built)."""
     from pydeck.bindings.json_tools import default_serialize
 
-    key = id(records)
-    text = _RECORDS_JSON.get(key)
-    if text is None:
-        text = json.dumps(_plain_records(records), default=default_serialize,
-                          separators=(",", ":"))
-        _RECORDS_JSON[key] = text
-        weakref.finalize(records, _RECORDS_JSON.pop, key, None)
-    return text
+    return _RECORDS_JSON.get(records, None, lambda: json.dumps(
+        _plain_records(records), default=default_serialize, separators=(",", ":")))
 
 
 class CompactDeck(pdk.Deck):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import weakref
 
 import pandas as pd
 
@@ -17,19 +16,14 @@ from analysis.data import (
     spec_for,
 )
 from analysis.explore.summary import DEPRIVATION_DECILE
+from analysis.util import IdentityMemo
 
 SMALL_AREA_GEOGRAPHY = {"england": "lsoa21", "scotland": "dz11"}
 
-# Level aggregates memoised by the identity of an indicator's value table, which the
-# registry caches per file and never changes in place: an area's headline value aggregated
-# every area of its level on every rerun. An entry lives as long as its table (a weakref
-# finalizer drops it); a replaced upload is a new table.
-_LEVELS: dict[tuple[int, str, str, str], pd.DataFrame] = {}
-
-
-def _forget(key: int) -> None:
-    for level_key in [k for k in list(_LEVELS) if k[0] == key]:
-        _LEVELS.pop(level_key, None)
+# Level aggregates by an indicator's value table, which the registry caches per file and
+# never changes in place: an area's headline value aggregated every area of its level on
+# every rerun. A replaced upload is a new table.
+_LEVELS: IdentityMemo[pd.DataFrame] = IdentityMemo()
 
 
 def indexed_data(registry: IndicatorRegistry, indicator_id: str) -> pd.DataFrame:
@@ -135,19 +129,16 @@ def level_values(country: str, indicator_id: str, level: str,
     meta = registry.meta(indicator_id)
     indicator = registry.get(indicator_id)
     data = indicator.by_area
-    key = (id(indicator.data), country, level, meta.aggregation)
-    out = _LEVELS.get(key)
-    if out is None:
-        if not any(k[0] == key[0] for k in _LEVELS):
-            weakref.finalize(indicator.data, _forget, key[0])
+
+    def aggregated() -> pd.DataFrame:
         if meta.aggregation == "ratio" and {"numerator", "denominator"} <= set(data.columns):
-            out = aggregate(data["numerator"], country, level, how="ratio",
-                            denominators=data["denominator"], unit=meta.unit,
-                            multiplier=data_multiplier(data))
-        else:
-            out = aggregate(data["value"], country, level,
-                            how=meta.aggregation)  # type: ignore[arg-type]
-        _LEVELS[key] = out
+            return aggregate(data["numerator"], country, level, how="ratio",
+                             denominators=data["denominator"], unit=meta.unit,
+                             multiplier=data_multiplier(data))
+        return aggregate(data["value"], country, level,
+                         how=meta.aggregation)  # type: ignore[arg-type]
+
+    out = _LEVELS.get(indicator.data, (country, level, meta.aggregation), aggregated)
     return out.copy()
 
 

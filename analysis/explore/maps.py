@@ -9,8 +9,6 @@ end whatever the indicator's polarity.
 from __future__ import annotations
 
 import html
-import threading
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +17,7 @@ import shapely
 
 from analysis.disclosure import SUPPRESSED
 from analysis.numbers import format_percent, format_quantity
+from analysis.util import IdentityMemo
 
 # Viridis (Smith & van der Walt, matplotlib 2015): perceptually uniform, readable with the
 # common colour-vision deficiencies and in greyscale. Index 0 is the darkest.
@@ -119,38 +118,20 @@ def _with_rings(attributes: pd.DataFrame, owner: np.ndarray,
     return frame
 
 
-# Encoded rings memoised by the identity of the (shared, read-only) study-area GeoDataFrame:
-# every indicator, scheme and class count mapped on one study area draws the same polygons,
-# and simplifying and encoding them was half of building a layer. An entry lives as long
-# as its GeoDataFrame (a weakref finalizer drops it). Readers share the ring lists: they
-# are encoded to JSON, never changed.
-_RINGS: dict[tuple[int, float | None, int, tuple[float, float]],
-             tuple[np.ndarray, list[list[int]]]] = {}
-_RINGS_LOCK = threading.Lock()
-
-
-def _forget_rings(identity: int) -> None:
-    with _RINGS_LOCK:
-        for key in [k for k in _RINGS if k[0] == identity]:
-            _RINGS.pop(key, None)
+# Encoded rings by study-area GeoDataFrame (shared and read-only) and view: every indicator,
+# scheme and class count mapped on one study area draws the same polygons, and simplifying
+# and encoding them was half of building a layer. Readers share the ring lists: they are
+# encoded to JSON, never changed.
+_RINGS: IdentityMemo[tuple[np.ndarray, list[list[int]]]] = IdentityMemo()
 
 
 def shared_rings(areas, *, tolerance: float | None, precision: int,
                  origin: tuple[float, float]) -> tuple[np.ndarray, list[list[int]]]:
     """:func:`polygon_rings` of ``areas.geometry``, computed once per GeoDataFrame object and
     view (callers must not change ``areas`` in place)."""
-    key = (id(areas), tolerance, precision, origin)
-    with _RINGS_LOCK:
-        found = _RINGS.get(key)
-    if found is not None:
-        return found
-    rings = polygon_rings(areas.geometry, tolerance=tolerance, precision=precision,
-                          origin=origin)
-    with _RINGS_LOCK:
-        if not any(k[0] == key[0] for k in _RINGS):
-            weakref.finalize(areas, _forget_rings, key[0])
-        _RINGS[key] = rings
-    return rings
+    return _RINGS.get(areas, (tolerance, precision, origin),
+                      lambda: polygon_rings(areas.geometry, tolerance=tolerance,
+                                            precision=precision, origin=origin))
 
 
 SCHEMES = {"quantiles": "Quantiles", "natural_breaks": "Natural breaks (Fisher-Jenks)",

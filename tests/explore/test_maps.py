@@ -88,8 +88,7 @@ def test_layers_of_one_study_area_share_its_encoded_rings():
     moved = shapes.set_geometry(shapes.translate(5, 5))
     other = build_layer(moved, pd.DataFrame({"c": moved.index}, index=moved.index),
                         legend=legend, title="t", alt_text="a")
-    assert other.records["g"].tolist() != first.records["g"].tolist() or \
-        other.origin != first.origin
+    assert other.origin != first.origin
     held = len(_RINGS)
     del moved, other
     assert len(_RINGS) == held - 1
