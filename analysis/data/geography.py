@@ -202,17 +202,24 @@ def resolve_area(code: str) -> AreaRef:
     """
     if not isinstance(code, str) or not code.strip():
         raise UnknownAreaError("No area code given")
-    clean = code.strip().upper()
-    found = level_of_code(clean)
+    found = _known_area(code.strip().upper())
     if found is not None:
-        spec, level = found
-        table = load_pack_table(spec.country)
-        hits = table.loc[table[level.code_column] == clean, level.name_column]
-        if len(hits):
-            return AreaRef(spec.country, level.key, clean, str(hits.iloc[0]))
+        return found
     suggestions = _closest_codes(code)
     hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
     raise UnknownAreaError(f"Unknown area code {code!r}.{hint}")
+
+
+@data_cache(maxsize=4096)
+def _known_area(clean: str) -> AreaRef | None:
+    # every page asks several times per rerun; keyed by the data directory too
+    found = level_of_code(clean)
+    if found is None:
+        return None
+    spec, level = found
+    table = load_pack_table(spec.country)
+    hits = table.loc[table[level.code_column] == clean, level.name_column]
+    return AreaRef(spec.country, level.key, clean, str(hits.iloc[0])) if len(hits) else None
 
 
 def small_area_mask(country: str, area_code: str | None) -> pd.Series:

@@ -277,16 +277,19 @@ def long_table(data: pd.DataFrame, meta: IndicatorMeta) -> pd.DataFrame:
     return out.iloc[pd.Series(rank).argsort(kind="stable").to_numpy()].reset_index(drop=True)
 
 
-def check_periods(data: pd.DataFrame, meta: IndicatorMeta, *, origin: str) -> None:
+def check_periods(data: pd.DataFrame, meta: IndicatorMeta, *, origin: str,
+                  found: frozenset[str] | None = None) -> None:
     """A table's ``period`` column must hold exactly the metadata's periods (and a table
-    without one must belong to an indicator of one period)."""
+    without one must belong to an indicator of one period). ``found``: the column's distinct
+    labels, when the caller has them already."""
     if PERIOD_COLUMN not in data.columns:
         if meta.multi_period:
             raise IndicatorError(f"{origin}: the metadata lists periods "
                                  f"{', '.join(meta.periods)} but the data have no period "
                                  "column")
         return
-    found = set(data[PERIOD_COLUMN].astype(str).unique())
+    if found is None:
+        found = frozenset(data[PERIOD_COLUMN].astype(str).unique())
     listed = set(meta.all_periods)
     if found != listed:
         extra, missing = sorted(found - listed), sorted(listed - found)
@@ -467,7 +470,7 @@ class IndicatorRegistry:
         verify_package(folder, meta.extra)
         if PERIOD_COLUMN not in data.columns and not meta.multi_period:
             return Indicator(meta, data, _cached_indexed(str(folder), mtime))
-        check_periods(data, meta, origin=str(folder))
+        check_periods(data, meta, origin=str(folder), found=_period_labels(str(folder), mtime))
         table, indexed = _cached_period(str(folder), mtime, wanted)
         return Indicator(meta, table, indexed)
 
@@ -492,9 +495,10 @@ class IndicatorRegistry:
             return self._session[indicator_id].all_periods()
         meta = self.meta(indicator_id)
         folder = self._folders[indicator_id]
-        data = _cached_data(str(folder), _mtime(folder))
+        mtime = _mtime(folder)
+        data = _cached_data(str(folder), mtime)
         verify_package(folder, meta.extra)
-        check_periods(data, meta, origin=str(folder))
+        check_periods(data, meta, origin=str(folder), found=_period_labels(str(folder), mtime))
         return long_table(data, meta)
 
     def folder(self, indicator_id: str) -> Path | None:
@@ -528,6 +532,16 @@ def _mtime(folder: Path) -> float:
 def _cached_data(folder: str, mtime: float) -> pd.DataFrame:
     # mtime is part of the key so that a replaced package is re-read, never served stale
     return read_indicator_data(Path(folder))
+
+
+@lru_cache(maxsize=64)
+def _period_labels(folder: str, mtime: float) -> frozenset[str]:
+    # the periods of a file, found once per file version rather than on every get (a
+    # multi-period table is every period's rows: this was most of a cached get's time)
+    data = _cached_data(folder, mtime)
+    if PERIOD_COLUMN not in data.columns:
+        return frozenset()  # check_periods says what that means for the indicator
+    return frozenset(data[PERIOD_COLUMN].astype(str).unique())
 
 
 @lru_cache(maxsize=64)
