@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Iterable
@@ -75,3 +76,9 @@ def fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def title_lines(text: str, width: int = 42) -> list[str]:
+    """A chart or axis title as lines of at most ``width`` characters (Vega-Lite cuts a long
+    one-line title off at the chart's edge)."""
+    return textwrap.wrap(text, width) or [text]

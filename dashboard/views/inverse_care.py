@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import altair as alt
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from analysis.explore import (
     default_funnel_indicator,
     denominator_label,
-    fitted_band,
     funnel_reading,
     funnel_statistic,
     funnel_table,
 )
 from analysis.numbers import format_number, format_quantity
+from analysis.util import title_lines as lines
 from dashboard.components import (
     chart_with_text,
     deck_map,
@@ -24,13 +22,13 @@ from dashboard.components import (
     plain_caption,
     polygon_layer,
 )
-from dashboard.components import title_lines as lines
 from dashboard.errors import markdown_text, require_values
 from dashboard.state import (
     area_frame,
     choices,
     cluster_map_of,
     clusters_of,
+    equity_charts_of,
     funnel_of,
     need_provision_pickers,
     panel_of,
@@ -39,7 +37,6 @@ from dashboard.state import (
     url_toggle,
 )
 
-MAX_POINTS = 5_000  # above this the scatter becomes a density grid (browser stays quick)
 area = st.session_state["study_area"]
 st.title(f"Inverse care law: {area.name}")
 
@@ -99,83 +96,32 @@ with st.expander("Methods and signed statistics"):
     plain_caption(readings["sii_details"])
     plain_caption(panel.concentration.reading)
 
-# -- scatter with fit ---------------------------------------------------------------------
+# -- scatter with fit, decile gradient, concentration curve ----------------------------
+charts = equity_charts_of(area.country, area.code, need_id, provision_id)
 st.subheader("Provision against need")
 points = panel.frame.dropna(subset=["need", "provision"])
-band = fitted_band(panel)
-# titles kept as lists: `alt.X(...).title` is Altair's setter method, not the title
-x_title = lines(f"{need.title} ({need.unit})", 60)
-y_title = lines(f"{provision.title} ({provision.unit})")
-x, y = alt.X("need:Q", title=x_title), alt.Y("provision:Q", title=y_title)
-if len(points) > MAX_POINTS:
-    base = alt.Chart(points[["need", "provision"]]).mark_rect().encode(
-        x=alt.X("need:Q", bin=alt.Bin(maxbins=60), title=x_title),
-        y=alt.Y("provision:Q", bin=alt.Bin(maxbins=40), title=y_title),
-        color=alt.Color("count():Q", scale=alt.Scale(scheme="greys"), title="Small areas"))
-    shown = "a density grid (darker = more small areas)"
-else:
-    base = alt.Chart(points[["name", "code", "need", "provision", "population"]]).mark_circle(
-        opacity=0.45, color="#3e4989").encode(
-        x=x, y=y, size=alt.Size("population:Q", legend=None, scale=alt.Scale(range=[8, 60])),
-        tooltip=[alt.Tooltip("name:N"), alt.Tooltip("code:N"), alt.Tooltip("need:Q", format=",.2f"),
-                 alt.Tooltip("provision:Q", format=",.2f")])
-    shown = "one dot per small area, sized by population"
-fit = alt.Chart(band).mark_area(opacity=0.25, color="#be3c8f").encode(
-    x=alt.X("need:Q"), y=alt.Y("lower:Q"), y2=alt.Y2("upper:Q")) + alt.Chart(band).mark_line(
-    color="#be3c8f", strokeWidth=2.5).encode(x=alt.X("need:Q"), y=alt.Y("fit:Q"))
 chart_with_text(
-    (base + fit).properties(height=380, padding={"left": 24}), reading=readings["scatter"],
-    alt_text=(f"Chart of {provision.title} against {need.title} as {shown}, with the "
-              f"population-weighted straight-line fit and its 95% confidence band; slope "
-              f"{f'{test.slope:+.3g}'.replace('-', chr(0x2212))} per unit of need."),
+    charts.scatter, reading=readings["scatter"],
+    alt_text=(f"Chart of {provision.title} against {need.title} as {charts.scatter_shows}, "
+              f"with the population-weighted straight-line fit and its 95% confidence band; "
+              f"slope {f'{test.slope:+.3g}'.replace('-', chr(0x2212))} per unit of need."),
     data=points[["code", "name", "population", "deprivation_decile", "need", "provision"]],
     name=f"{area.name} provision vs need", key="scatter", vintage=vintage)
 
-# -- deprivation gradient -----------------------------------------------------------------
 st.subheader("By national deprivation decile")
-gradient = panel.gradient
-# bars as quantitative rectangles: they fill the plot's width at any container size
-drawn = gradient.assign(left=gradient["decile"] - 0.4, right=gradient["decile"] + 0.4)
-decile_axis = alt.Axis(values=list(range(1, 11)), format="d", grid=False)
-bars = alt.Chart(drawn).mark_rect(color="#3e4989").encode(
-    x=alt.X("left:Q", title="Deprivation decile (1 = most deprived)", axis=decile_axis,
-            scale=alt.Scale(domain=[0.5, 10.5], nice=False)),
-    x2=alt.X2("right:Q"),
-    y=alt.Y("provision_per_head:Q",
-            title=lines(f"{provision.title} ({provision.unit}), observed")),
-    tooltip=[alt.Tooltip("decile:O"), alt.Tooltip("areas:Q"),
-             alt.Tooltip("population:Q", format=",.0f"),
-             alt.Tooltip("provision_per_head:Q", format=",.2f"),
-             alt.Tooltip("lower_ci:Q", format=",.2f"), alt.Tooltip("upper_ci:Q", format=",.2f")])
-errors = alt.Chart(drawn).mark_rule(color="black", strokeWidth=1.5).encode(
-    x=alt.X("decile:Q"), y=alt.Y("lower_ci:Q"), y2=alt.Y2("upper_ci:Q"))
 chart_with_text(
-    (bars + errors).properties(height=300, width="container"), reading=readings["gradient"],
+    charts.gradient, reading=readings["gradient"],
     alt_text="Bar chart of population-weighted provision per deprivation decile with 95% "
              "confidence intervals; the table below the chart has the same figures.",
-    data=gradient, name=f"{area.name} provision by deprivation decile", key="gradient",
+    data=panel.gradient, name=f"{area.name} provision by deprivation decile", key="gradient",
     vintage=vintage)
 
-# -- concentration curve ------------------------------------------------------------------
 st.subheader("Concentration curve")
-grid = np.linspace(0, 1, 101)
-curve = pd.DataFrame({
-    "population_share": grid,
-    "provision_share": np.interp(grid, panel.curve.population_share, panel.curve.value_share),
-})
-line = alt.Chart(curve).mark_line(color="#be3c8f", strokeWidth=2.5).encode(
-    x=alt.X("population_share:Q", title="Cumulative share of population, most needy first",
-            axis=alt.Axis(format="%")),
-    y=alt.Y("provision_share:Q", title="Cumulative share of provision",
-            axis=alt.Axis(format="%")))
-equality = alt.Chart(pd.DataFrame({"population_share": [0, 1], "provision_share": [0, 1]})
-                     ).mark_line(color="grey", strokeDash=[4, 4]).encode(
-    x=alt.X("population_share:Q"), y=alt.Y("provision_share:Q"))
 chart_with_text(
-    (equality + line).properties(height=320), reading=readings["concentration"],
+    charts.concentration, reading=readings["concentration"],
     alt_text="Concentration curve: the curve below the dashed diagonal means the more needy "
              "half gets less than half of the provision; above it, more.",
-    data=curve, name=f"{area.name} concentration curve", key="curve", vintage=vintage)
+    data=charts.curve, name=f"{area.name} concentration curve", key="curve", vintage=vintage)
 
 # -- spatial clusters ---------------------------------------------------------------------
 st.subheader("Where high need meets low provision: spatial clusters")
