@@ -435,12 +435,30 @@ def view_precision(bounds: tuple[float, float, float, float]) -> int:
     return 3 if extent > 3 else 4 if extent > 0.3 else 5
 
 
+# html.escape's replacements, ampersand first so that no entity is escaped twice
+_HTML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
+                 ("'", "&#x27;"))
+_HTML_SPECIAL = r"[&<>\"']"
+
+
 def escape_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """HTML-escape every text column: deck.gl tooltips insert record values as HTML."""
+    """HTML-escape every text column as :func:`html.escape` does (quotes included): deck.gl
+    tooltips insert record values as HTML.
+
+    Columns of a string dtype are escaped vectorised, and only when they hold a character
+    to escape (area codes and most names don't); object columns value by value, leaving
+    non-strings as they are.
+    """
     out = frame.copy()
     for column in out.columns:
-        if pd.api.types.is_string_dtype(out[column]) or out[column].dtype == object:
-            out[column] = out[column].map(lambda v: html.escape(v) if isinstance(v, str) else v)
+        values = out[column]
+        if isinstance(values.dtype, pd.StringDtype):
+            if values.str.contains(_HTML_SPECIAL, regex=True).any():
+                for char, entity in _HTML_ESCAPES:
+                    values = values.str.replace(char, entity, regex=False)
+                out[column] = values
+        elif values.dtype == object:
+            out[column] = values.map(lambda v: html.escape(v) if isinstance(v, str) else v)
     return out
 
 

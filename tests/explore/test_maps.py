@@ -16,6 +16,7 @@ from analysis.explore.maps import (
     decile_legend,
     deprivation_layer,
     display_tolerance,
+    escape_text_columns,
     fill_expression,
     palette,
     polygon_records,
@@ -151,6 +152,32 @@ def test_whole_country_layer_drops_names_but_keeps_codes_and_values():
     assert layer.records["c"].nunique() == 33_755
     assert layer.code_prefix == "E01" and layer.full_code("000001") == "E01000001"
     assert layer.precision == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from("&<>\"'ab; #x2"),
+                                             max_size=12)), min_size=1, max_size=20))
+def test_text_columns_are_escaped_exactly_as_html_escape_does(texts):
+    import html
+
+    frame = pd.DataFrame({
+        "arrow": pd.array(texts, dtype="string[pyarrow]"),
+        "python": pd.array(texts, dtype="string[python]"),
+        "default": pd.Series(texts, dtype="str"),
+        "object": pd.Series([*texts[:-1], 3.5], dtype=object),  # a number stays a number
+        "number": pd.Series(range(len(texts)), dtype=float),
+    })
+    before = frame.copy()
+    out = escape_text_columns(frame)
+    expected = [None if t is None else html.escape(t) for t in texts]
+    for column in ("arrow", "python", "default"):
+        got = [None if pd.isna(v) else v for v in out[column]]
+        assert got == expected, column
+        assert out[column].dtype == frame[column].dtype
+    assert [None if pd.isna(v) else v for v in out["object"]][:-1] == expected[:-1]
+    assert out["object"].iloc[-1] == 3.5
+    pd.testing.assert_series_equal(out["number"], frame["number"])
+    pd.testing.assert_frame_equal(frame, before)  # the input is left as it was
 
 
 def test_names_are_html_escaped_in_map_records():
