@@ -292,20 +292,22 @@ def _titled(chart: alt.Chart) -> alt.Chart:
 
 @dataclass(frozen=True)
 class DrawnChart:
-    """An Altair chart with the Vega-Lite spec Streamlit draws for it, made once.
-
-    ``spec`` is what ``st.altair_chart`` would build on every rerun (Altair's validated
-    ``to_dict``, under a lock all sessions share, and each dataset as Arrow), built once by
-    a cached caller instead: ~9% of the server's time with 50 sessions. ``None`` where this
-    Streamlit has no such conversion; the chart is then drawn as usual.
-    """
+    """An Altair chart titled for drawing, with the Vega-Lite spec Streamlit draws for it
+    (``None`` where this Streamlit has no such conversion; the chart is then drawn with
+    ``st.altair_chart``)."""
 
     chart: alt.Chart
     spec: dict | None
 
 
-def drawn_chart(chart: alt.Chart) -> DrawnChart:
-    """:class:`DrawnChart` of ``chart`` as :func:`chart_with_text` draws it."""
+# Specs by chart object: a chart that a cache shares between reruns and sessions (the
+# inverse care law page's) is converted once, not by Altair's validated to_dict under a lock
+# Streamlit holds for every session, plus Arrow for its tables, on every rerun (~9% of the
+# server's time with 50 sessions); a chart built on each rerun is converted once, as before.
+_DRAWN: IdentityMemo[DrawnChart] = IdentityMemo()
+
+
+def _converted(chart: alt.Chart) -> DrawnChart:
     titled = _titled(chart)
     try:
         from streamlit.dataframe_util import convert_anything_to_arrow_bytes
@@ -319,20 +321,26 @@ def drawn_chart(chart: alt.Chart) -> DrawnChart:
     return DrawnChart(titled, spec)
 
 
-def chart_with_text(chart: alt.Chart | DrawnChart, *, reading: str, alt_text: str,
-                    data: pd.DataFrame, name: str, key: str, vintage: str | None = None,
+def drawn_chart(chart: alt.Chart) -> DrawnChart:
+    """``chart`` as :func:`chart_with_text` draws it, converted once per chart object
+    (callers must not change a chart after drawing it)."""
+    return _DRAWN.get(chart, None, lambda: _converted(chart))
+
+
+def chart_with_text(chart: alt.Chart, *, reading: str, alt_text: str, data: pd.DataFrame,
+                    name: str, key: str, vintage: str | None = None,
                     info: ExportInfo | None = None,
                     person_counts: tuple[str, ...] | list[str] = (),
                     derived: tuple[str, ...] | list[str] = (), units: dict | None = None,
                     titles: dict | None = None, source: str | None = None) -> None:
-    """An Altair chart (or a :class:`DrawnChart`, converted once) with its one-sentence
-    reading, a text alternative and downloads (PNG, SVG, CSV, XLSX of the data behind it;
-    person counts suppressed)."""
-    if isinstance(chart, DrawnChart) and chart.spec is not None:
-        titled = chart.chart
-        st.vega_lite_chart(spec=chart.spec, width="stretch")
+    """An Altair chart with its one-sentence reading, a text alternative and downloads
+    (PNG, SVG, CSV, XLSX of the data behind it; person counts suppressed). The chart is
+    converted once per object (:func:`drawn_chart`)."""
+    drawn = drawn_chart(chart)
+    titled = drawn.chart
+    if drawn.spec is not None:
+        st.vega_lite_chart(spec=drawn.spec, width="stretch")
     else:
-        titled = chart.chart if isinstance(chart, DrawnChart) else _titled(chart)
         st.altair_chart(titled, width="stretch")
     st.markdown(f"**Reading:** {plain(reading)}")
     st.caption(f"Text alternative: {plain(alt_text)}")

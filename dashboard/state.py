@@ -30,7 +30,7 @@ from analysis.explore import (
 )
 
 if TYPE_CHECKING:
-    from dashboard.components import DrawnChart
+    from analysis.explore.equity_charts import EquityCharts
 
 DEFAULT_AREA = "E54000057"  # NHS Greater Manchester ICB
 DEFAULT_NEED = HEADLINE_NEED
@@ -326,41 +326,25 @@ def panel_of(country: str, area_code: str | None, need_id: str, provision_id: st
     return _shared_panel(country, area_code, need_id, provision_id)
 
 
-@dataclass(frozen=True)
-class DrawnEquityCharts:
-    """The inverse care law page's charts (:class:`analysis.explore.equity_charts
-    .EquityCharts`), each with its spec converted once (:func:`dashboard.components
-    .drawn_chart`)."""
-
-    scatter: DrawnChart
-    scatter_shows: str
-    gradient: DrawnChart
-    concentration: DrawnChart
-    curve: pd.DataFrame
-
-
 def _equity_charts(country: str, area_code: str | None, need_id: str, provision_id: str,
-                   registry: IndicatorRegistry) -> DrawnEquityCharts:
+                   registry: IndicatorRegistry) -> EquityCharts:
     from analysis.explore.equity_charts import equity_charts
-    from dashboard.components import drawn_chart
 
     panel = panel_of(country, area_code, need_id, provision_id)
-    charts = equity_charts(panel, registry.meta(need_id), registry.meta(provision_id))
-    return DrawnEquityCharts(drawn_chart(charts.scatter), charts.scatter_shows,
-                             drawn_chart(charts.gradient), drawn_chart(charts.concentration),
-                             charts.curve)
+    return equity_charts(panel, registry.meta(need_id), registry.meta(provision_id))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _shared_equity_charts(country: str, area_code: str | None, need_id: str,
-                          provision_id: str) -> DrawnEquityCharts:
+                          provision_id: str) -> EquityCharts:
     return _equity_charts(country, area_code, need_id, provision_id, shared_registry())
 
 
 def equity_charts_of(country: str, area_code: str | None, need_id: str, provision_id: str
-                     ) -> DrawnEquityCharts:
-    """The inverse care law page's charts, shared by every session for shipped indicators
-    (read-only: built and converted once per area × need × provision)."""
+                     ) -> EquityCharts:
+    """The inverse care law page's charts, shared by every session for shipped indicators:
+    the same read-only objects on every rerun, so that each is converted for drawing once
+    (:func:`dashboard.components.drawn_chart`)."""
     if _uses_uploads(need_id, provision_id):
         return _equity_charts(country, area_code, need_id, provision_id, session_registry())
     return _shared_equity_charts(country, area_code, need_id, provision_id)
